@@ -1,0 +1,129 @@
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using KojiStaging.Engine.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace KojiStaging.Infrastructure;
+
+/// <summary>
+/// Base of every KojiStaging cmdlet. Engines run on a worker task; their log messages, progress
+/// reports and posted actions are pumped back onto the pipeline thread, where PowerShell requires
+/// WriteObject/WriteVerbose/WriteProgress to be called. Ctrl+C (StopProcessing) cancels the engine.
+/// </summary>
+public abstract class KojiStagingCmdlet : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+
+    protected CancellationToken StopToken => _stopping.Token;
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Runs engine work and pumps its output until it finishes; engine failures become terminating ErrorRecords.</summary>
+    protected T RunEngine<T>(Func<EngineScope, Task<T>> work)
+    {
+        using var queue = new BlockingCollection<Action>();
+        var progress = new ProgressCoalescer();
+        using var logs = LoggerFactory.Create(b => b
+            .SetMinimumLevel(LogLevel.Trace)
+            .AddProvider(new PipelineLoggerProvider((level, text) => queue.Add(() => WriteLog(level, text)))));
+        var scope = new EngineScope(logs, progress, StopToken, action => { try { queue.Add(action); } catch (InvalidOperationException) { action(); } });
+
+        var task = Task.Run(() => work(scope));
+        task.ContinueWith(_ => queue.CompleteAdding(), TaskScheduler.Default);
+        while (!queue.IsCompleted)
+        {
+            if (queue.TryTake(out var action, 100)) action();
+            foreach (var record in progress.Drain()) WriteProgress(record);
+        }
+        foreach (var record in progress.Drain()) WriteProgress(record);
+        progress.CompleteAll(WriteProgress);
+
+        try
+        {
+            return task.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+        catch (Exception ex)
+        {
+            ThrowTerminatingError(ToErrorRecord(ex));
+            throw; // not reached
+        }
+    }
+
+    protected void RunEngine(Func<EngineScope, Task> work) =>
+        RunEngine<bool>(async scope => { await work(scope).ConfigureAwait(false); return true; });
+
+    protected static ErrorRecord ToErrorRecord(Exception ex, object? target = null)
+    {
+        if (ex is AggregateException { InnerExceptions.Count: 1 } agg) ex = agg.InnerExceptions[0];
+        if (ex is StagingException se)
+        {
+            var category = Enum.TryParse<ErrorCategory>(se.Category.ToString(), out var c) ? c : ErrorCategory.NotSpecified;
+            var record = new ErrorRecord(se, se.ErrorId, category, se.Target ?? target);
+            if (se.RecommendedAction is not null)
+                record.ErrorDetails = new ErrorDetails(SecretRedactor.Redact(se.Message)) { RecommendedAction = se.RecommendedAction };
+            return record;
+        }
+        return new ErrorRecord(ex, "UnexpectedError", ErrorCategory.NotSpecified, target)
+        {
+            ErrorDetails = new ErrorDetails(SecretRedactor.Redact(ex.Message)),
+        };
+    }
+
+    /// <summary>A terminating error for bad input detected in the cmdlet itself.</summary>
+    protected void ThrowInvalidArgument(string errorId, string message, object? target) =>
+        ThrowTerminatingError(new ErrorRecord(new ArgumentException(message), errorId, ErrorCategory.InvalidArgument, target));
+
+    private void WriteLog(LogLevel level, string text)
+    {
+        switch (level)
+        {
+            case LogLevel.Trace or LogLevel.Debug: WriteDebug(text); break;
+            case LogLevel.Information: WriteVerbose(text); break;
+            default: WriteWarning(text); break;
+        }
+    }
+
+    /// <summary>Keeps the latest report per activity so a fast engine cannot flood the host with progress.</summary>
+    private sealed class ProgressCoalescer : IProgress<StagingProgress>
+    {
+        private readonly ConcurrentDictionary<int, StagingProgress> _pending = new();
+        private readonly ConcurrentDictionary<int, StagingProgress> _open = new();
+
+        public void Report(StagingProgress value) => _pending[value.ActivityId] = value;
+
+        public IEnumerable<ProgressRecord> Drain()
+        {
+            foreach (var id in _pending.Keys.OrderBy(k => k))
+            {
+                if (!_pending.TryRemove(id, out var p)) continue;
+                if (p.Completed) _open.TryRemove(id, out _); else _open[id] = p;
+                yield return ToRecord(p);
+            }
+        }
+
+        public void CompleteAll(Action<ProgressRecord> write)
+        {
+            foreach (var p in _open.Values) write(ToRecord(p with { Completed = true }));
+            _open.Clear();
+        }
+
+        private static ProgressRecord ToRecord(StagingProgress p) => new(p.ActivityId, p.Activity, string.IsNullOrEmpty(p.Status) ? " " : p.Status)
+        {
+            PercentComplete = Math.Clamp(p.PercentComplete, -1, 100),
+            CurrentOperation = p.CurrentOperation,
+            ParentActivityId = p.ParentActivityId,
+            SecondsRemaining = p.SecondsRemaining,
+            RecordType = p.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+        };
+    }
+}

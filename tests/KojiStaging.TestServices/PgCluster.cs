@@ -1,0 +1,181 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Npgsql;
+
+namespace KojiStaging.TestServices;
+
+/// <summary>
+/// A throw-away PostgreSQL cluster: initdb into a temp dir, run as a non-root user on 127.0.0.1 at a
+/// free port, with settings that trade durability for speed. Password (scram) auth over TCP so tests
+/// can exercise bad credentials; the superuser is "postgres" with a random password.
+/// </summary>
+public sealed class PgCluster : IDisposable
+{
+    private const string DirPrefix = "kojistaging-pg-";
+    private static readonly object TemplateLock = new();
+    private bool _fixtureTemplateLoaded;
+
+    private PgCluster(string root, int port, string password, string bin, string? runAs)
+    {
+        Root = root; Port = port; Password = password; BinDir = bin; RunAs = runAs;
+    }
+
+    public string Root { get; }
+    public string DataDir => Path.Combine(Root, "data");
+    public string Host => "127.0.0.1";
+    public int Port { get; }
+    public string SuperUser => "postgres";
+    public string Password { get; }
+    public string BinDir { get; }
+    public string? RunAs { get; }
+
+    /// <summary>The database holding the unchanged fixture; clone it with <see cref="CreateFixtureDatabase"/>.</summary>
+    public const string FixtureTemplate = "koji_fixture_template";
+
+    public static PgCluster Start(IDictionary<string, string>? settings = null)
+    {
+        CleanStale();
+        var bin = FindBinDir();
+        var runAs = Environment.UserName == "root" || Environment.GetEnvironmentVariable("USER") == "root" || geteuid() == 0
+            ? (Environment.GetEnvironmentVariable("KOJISTAGING_PG_USER") ?? "postgres")
+            : null;
+        var root = Directory.CreateTempSubdirectory(DirPrefix).FullName;
+        File.WriteAllText(Path.Combine(root, "owner.pid"), Environment.ProcessId.ToString());
+        var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant();
+        var pwFile = Path.Combine(root, "pw");
+        File.WriteAllText(pwFile, password);
+        if (runAs is not null) ProcessRunner.Run("chown", new[] { "-R", runAs, root });
+
+        var port = FreePort();
+        var cluster = new PgCluster(root, port, password, bin, runAs);
+        try
+        {
+            ProcessRunner.Run(Path.Combine(bin, "initdb"), new[]
+            {
+                "-D", cluster.DataDir, "-U", "postgres", "--pwfile", pwFile, "-E", "UTF8", "--locale=C",
+                "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync",
+            }, asUser: runAs);
+            File.Delete(pwFile);
+            var conf = new Dictionary<string, string>
+            {
+                ["listen_addresses"] = "'127.0.0.1'",
+                ["port"] = port.ToString(),
+                ["unix_socket_directories"] = $"'{root}'",
+                ["fsync"] = "off",
+                ["synchronous_commit"] = "off",
+                ["full_page_writes"] = "off",
+                ["max_connections"] = "200",
+                ["shared_buffers"] = "256MB",
+                ["max_wal_size"] = "4GB",
+                ["checkpoint_timeout"] = "30min",
+                ["max_worker_processes"] = "16",
+                ["max_parallel_maintenance_workers"] = "2",
+                ["maintenance_work_mem"] = "512MB",
+                ["log_min_messages"] = "warning",
+            };
+            if (settings is not null) foreach (var (k, v) in settings) conf[k] = v;
+            File.AppendAllLines(Path.Combine(cluster.DataDir, "postgresql.conf"), conf.Select(kv => $"{kv.Key} = {kv.Value}"));
+            cluster.PgCtl("start", "-w", "-t", "60", "-l", Path.Combine(root, "server.log"));
+            return cluster;
+        }
+        catch
+        {
+            cluster.Dispose();
+            throw;
+        }
+    }
+
+    public string ConnectionString(string database = "postgres", string? user = null, string? password = null) =>
+        new NpgsqlConnectionStringBuilder
+        {
+            Host = Host, Port = Port, Database = database,
+            Username = user ?? SuperUser, Password = password ?? (user is null ? Password : null),
+            Pooling = false,
+        }.ConnectionString;
+
+    /// <summary>Runs SQL as the superuser through psql (handles psql-only syntax such as COPY FROM stdin).</summary>
+    public string Psql(string database, string sql) => ProcessRunner.Run("psql", PsqlArgs(database, "-c", sql), PgEnv());
+
+    public void PsqlFile(string database, string file) => ProcessRunner.Run("psql", PsqlArgs(database, "-f", file), PgEnv());
+
+    public void CreateDatabase(string name, string? template = null) =>
+        Psql("postgres", template is null ? $"CREATE DATABASE \"{name}\"" : $"CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"");
+
+    public void DropDatabase(string name) => Psql("postgres", $"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+
+    /// <summary>Creates <paramref name="name"/> holding the production fixture (loaded once per cluster, then cloned).</summary>
+    public string CreateFixtureDatabase(string name)
+    {
+        lock (TemplateLock)
+        {
+            if (!_fixtureTemplateLoaded)
+            {
+                CreateDatabase(FixtureTemplate);
+                PsqlFile(FixtureTemplate, Fixtures.ProdSql);
+                _fixtureTemplateLoaded = true;
+            }
+            CreateDatabase(name, FixtureTemplate);
+        }
+        return ConnectionString(name);
+    }
+
+    public IDictionary<string, string> PgEnv() => new Dictionary<string, string>
+    {
+        ["PGHOST"] = Host, ["PGPORT"] = Port.ToString(), ["PGUSER"] = SuperUser, ["PGPASSWORD"] = Password,
+    };
+
+    public void Dispose()
+    {
+        try { if (File.Exists(Path.Combine(DataDir, "postmaster.pid"))) PgCtl("stop", "-m", "immediate", "-w"); }
+        catch { /* the directory goes anyway */ }
+        try { Directory.Delete(Root, true); } catch { }
+    }
+
+    private void PgCtl(params string[] args) =>
+        ProcessRunner.Run(Path.Combine(BinDir, "pg_ctl"), new[] { "-D", DataDir }.Concat(args), asUser: RunAs, timeout: TimeSpan.FromMinutes(2));
+
+    private static string[] PsqlArgs(string database, string flag, string value) =>
+        new[] { "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database, flag, value };
+
+    private static string FindBinDir()
+    {
+        if (Environment.GetEnvironmentVariable("KOJISTAGING_PG_BIN") is { Length: > 0 } b) return b;
+        var candidates = Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql").OrderByDescending(d => int.TryParse(Path.GetFileName(d), out var v) ? v : 0)
+                .Select(d => Path.Combine(d, "bin")).Where(d => File.Exists(Path.Combine(d, "initdb")))
+            : Enumerable.Empty<string>();
+        return candidates.FirstOrDefault() ?? throw new InvalidOperationException(
+            "PostgreSQL server binaries not found; run ./build.sh Bootstrap (installs the Debian postgresql package).");
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    /// <summary>Stops clusters left behind by test processes that died.</summary>
+    private static void CleanStale()
+    {
+        foreach (var dir in Directory.GetDirectories(Path.GetTempPath(), DirPrefix + "*"))
+        {
+            var pidFile = Path.Combine(dir, "owner.pid");
+            if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile), out var pid) || IsAlive(pid)) continue;
+            var postmaster = Path.Combine(dir, "data", "postmaster.pid");
+            if (File.Exists(postmaster) && int.TryParse(File.ReadLines(postmaster).First(), out var pm))
+                try { Process.GetProcessById(pm).Kill(); } catch { }
+            try { Directory.Delete(dir, true); } catch { }
+        }
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try { return !Process.GetProcessById(pid).HasExited; } catch { return false; }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    private static extern uint geteuid();
+}
