@@ -86,3 +86,20 @@ public class PgConnectionFactoryTests
         Assert.Equal("PgUnreachable", down.ErrorId);
     }
 }
+
+public class KojiDatabaseConnectionTests
+{
+    [Fact]
+    public void Keeps_the_password_for_connecting_but_never_shows_it()
+    {
+        var c = new KojiDatabaseConnection("Host=db-stg;Port=5433;Database=koji;Username=koji;Password=hunter2");
+        Assert.Equal(("db-stg", 5433, "koji", "koji"), (c.Host, c.Port, c.Database, c.Username));
+        Assert.DoesNotContain("hunter2", c.ToString());
+        Assert.DoesNotContain("hunter2", System.Text.Json.JsonSerializer.Serialize(c));
+        Assert.Contains("Password=hunter2", c.ConnectionString);
+        Assert.Contains("default_transaction_read_only=on", c.SourceConnectionString);
+        var other = c.WithDatabase("koji_new");
+        Assert.Equal("koji_new", other.Database);
+        Assert.Contains("Password=hunter2", other.ConnectionString);
+    }
+}
