@@ -41,7 +41,7 @@ public sealed class KojiHubClient : IKojiHub, IDisposable
     private string? _kojiVersion;
 
     public KojiHubClient(Uri hub, KojiHubClientOptions? options = null, ILogger? logger = null)
-        : this(hub, new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        : this(hub, new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AutomaticDecompression = System.Net.DecompressionMethods.All })
         { Timeout = System.Threading.Timeout.InfiniteTimeSpan }, options, logger, ownsHttp: true) { }
 
     /// <param name="http">Used as given (its own Timeout should be infinite: the client applies <see cref="KojiHubClientOptions.Timeout"/>).</param>
