@@ -200,6 +200,9 @@ public class KojiHubClientTests(KojiHubEmulatorFixture fixture) : IClassFixture<
         var ex = Assert.Throws<StagingException>(() => new KojiHubClient(new Uri("ftp://koji.example.org/kojihub")));
         Assert.Equal("KojiHubInvalidUrl", ex.ErrorId);
         Assert.Equal(StagingErrorCategory.InvalidArgument, ex.Category);
+        Assert.Equal("KojiHubInvalidUrl", Assert.Throws<StagingException>(() => KojiHubClient.ParseHubUrl("koji.example.org")).ErrorId);
+        Assert.Equal("KojiHubInvalidUrl", Assert.Throws<StagingException>(() => KojiHubClient.ParseHubUrl("")).ErrorId);
+        Assert.Equal("https://koji.example.org/kojihub", KojiHubClient.ParseHubUrl(" https://koji.example.org/kojihub ").ToString());
     }
 
     [Fact]

@@ -114,6 +114,15 @@ public sealed class KojiHubClient : IKojiHub, IDisposable
         return results;
     }
 
+    /// <summary>An operator-supplied hub URL as a Uri, or "KojiHubInvalidUrl" (InvalidArgument) when it is not an absolute http(s) URL.</summary>
+    public static Uri ParseHubUrl(string url)
+    {
+        if (Uri.TryCreate(url?.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+            return uri;
+        throw new StagingException("KojiHubInvalidUrl", StagingErrorCategory.InvalidArgument,
+            $"'{url}' is not an http(s) URL of a Koji hub (e.g. https://koji.example.org/kojihub)", url);
+    }
+
     /// <summary>Whether a failed call may be sent again: Koji's read-only verbs.</summary>
     public static bool IsIdempotent(string method) =>
         IdempotentPrefixes.Any(p => method.StartsWith(p, StringComparison.Ordinal));
