@@ -369,7 +369,7 @@ public sealed class OntapEmulator : IAsyncDisposable, IDisposable
     /// POST /_emulator/faults {"operation","mode","count","message","code"} — operations: snapshot_create,
     /// snapshot_delete, export_policy_create, clone_create, volume_patch, volume_delete; modes: job_failure,
     /// error, locked, vanish, hang. POST /_emulator/settings {"page_size","job_retention_seconds"}.
-    /// POST /_emulator/space {"volume","used"}. GET /_emulator/state.
+    /// POST /_emulator/space {"volume","used","size"}. GET /_emulator/state.
     /// </summary>
     private (int, JsonNode?) Control(string path, string method, JsonObject? body)
     {
@@ -395,6 +395,7 @@ public sealed class OntapEmulator : IAsyncDisposable, IDisposable
                 var v = State.Volumes.FirstOrDefault(x => x.Name == Str(body!, "volume"));
                 if (v is null) return (404, Error("no such volume", "4", "volume"));
                 v.Used = body!["used"]!.GetValue<long>();
+                if (body["size"] is { } size) v.Size = size.GetValue<long>();
                 return (204, null);
         }
         return (404, Error("unknown emulator control", "3", null));
