@@ -97,7 +97,7 @@ public sealed class OntapSnapshotProvider : IWritableSnapshotProvider<NetAppSnap
             log.LogInformation("Creating FlexClone {Clone} of {Volume}@{Snapshot} at {Junction}", r.CloneName, r.Volume, snapshotName, junction);
             var cloneBody = OntapStorageApi.CloneBody(r.Svm, r.CloneName, r.Volume, snapshotName, junction, policy, comment);
             // Registered before the call: a clone job that fails late may still leave a volume behind.
-            undo.Push($"clone {r.CloneName}", () => RemoveCloneIfPresentAsync(r.Svm, r.CloneName));
+            undo.Push($"clone {r.CloneName}", () => RemoveCloneIfPresentAsync(r.Svm, r.CloneName, comment));
             var clone = await _api.CreateCloneAsync(cloneBody, ct).ConfigureAwait(false);
             Step("Done", 100);
             undo.Commit();
@@ -116,10 +116,13 @@ public sealed class OntapSnapshotProvider : IWritableSnapshotProvider<NetAppSnap
         }
     }
 
-    private async Task RemoveCloneIfPresentAsync(string svm, string clone)
+    /// <summary>Undo of a clone creation: only a FlexClone carrying this call's comment is removed.</summary>
+    private async Task RemoveCloneIfPresentAsync(string svm, string clone, string comment)
     {
-        var vol = await _api.FindVolumeAsync(svm, clone, "uuid,nas.path", CancellationToken.None).ConfigureAwait(false);
+        var vol = await _api.FindVolumeAsync(svm, clone, "uuid,comment,clone.is_flexclone,nas.path", CancellationToken.None).ConfigureAwait(false);
         if (vol is null) return;
+        if (vol["comment"]?.ToString() != comment || vol["clone"]?["is_flexclone"]?.GetValue<bool>() != true)
+            throw new StagingException("OntapNotManaged", StagingErrorCategory.PermissionDenied, $"Volume '{svm}:{clone}' is not the clone this call made; it was left alone.", clone);
         var uuid = vol["uuid"]!.GetValue<string>();
         if (!string.IsNullOrEmpty(vol["nas"]?["path"]?.ToString())) await _api.UnmountAsync(uuid, CancellationToken.None).ConfigureAwait(false);
         await _api.DeleteVolumeAsync(uuid, CancellationToken.None).ConfigureAwait(false);
