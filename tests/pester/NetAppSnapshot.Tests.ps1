@@ -72,6 +72,13 @@ Describe 'New-NetAppSnapshot' {
         @(Get-ProdSnapshots).Count | Should -Be $before
     }
 
+    It 'completes -Svm and -Volume from the cluster' {
+        $line = "New-NetAppSnapshot -Cluster $($ontap.Cluster) -Credential `$cred -SkipCertificateCheck -Svm svm1 -Volume koji_p"
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('koji_prod')
+        $line = "Get-NetAppSnapshot -Cluster $($ontap.Cluster) -Credential `$cred -SkipCertificateCheck -Svm s"
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('svm1')
+    }
+
     It 'shows the REST calls with -WhatIf and makes none' {
         $before = @((Get-EmulatorState).requests).Count
         $r = Invoke-KojiFreshPwsh "`$c = [pscredential]::new('$($ontap.User)', (ConvertTo-SecureString '$($ontap.Password)' -AsPlainText -Force)); New-NetAppSnapshot -Cluster $($ontap.Cluster) -Credential `$c -SkipCertificateCheck -Svm svm1 -Volume koji_prod -CloneName koji_whatif -ExportClient 10.0.0.0/24 -WhatIf"

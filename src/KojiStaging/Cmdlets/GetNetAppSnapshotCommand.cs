@@ -16,10 +16,12 @@ public sealed class GetNetAppSnapshotCommand : NetAppCmdlet
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(OntapNameCompleter))]
     public string? Svm { get; set; }
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(OntapNameCompleter))]
     public string? Volume { get; set; }
 
     [Parameter]

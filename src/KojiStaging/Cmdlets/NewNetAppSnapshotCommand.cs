@@ -11,10 +11,12 @@ public sealed class NewNetAppSnapshotCommand : NetAppCmdlet
 {
     [Parameter(Mandatory = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(OntapNameCompleter))]
     public string Svm { get; set; } = "";
 
     [Parameter(Mandatory = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(OntapNameCompleter))]
     public string Volume { get; set; } = "";
 
     [Parameter]

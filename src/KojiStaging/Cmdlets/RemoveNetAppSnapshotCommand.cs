@@ -11,6 +11,7 @@ public sealed class RemoveNetAppSnapshotCommand : NetAppCmdlet
 {
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(OntapNameCompleter))]
     public string Svm { get; set; } = "";
 
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -18,6 +19,7 @@ public sealed class RemoveNetAppSnapshotCommand : NetAppCmdlet
     public string? Clone { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(OntapNameCompleter))]
     public string? ParentVolume { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]

@@ -140,6 +140,12 @@ public sealed class OntapEmulator : IAsyncDisposable, IDisposable
         {
             case ["api", "cluster"] when method == "GET":
                 return (200, new JsonObject { ["name"] = "emu-cluster", ["version"] = new JsonObject { ["full"] = "NetApp Release 9.13.1 (emulated)", ["generation"] = 9, ["major"] = 13, ["minor"] = 1 } });
+            case ["api", "svm", "svms"] when method == "GET":
+                return Collection(path, q, State.Svms.Select(n => new JsonObject
+                {
+                    ["uuid"] = "0b3c2d8a-41be-11e9-81d5-00a0986138f7", ["name"] = n, ["state"] = "running",
+                    ["_links"] = new JsonObject { ["self"] = new JsonObject { ["href"] = "/api/svm/svms/0b3c2d8a-41be-11e9-81d5-00a0986138f7" } },
+                }), new[] { "uuid", "name" }, Array.Empty<string>());
             case ["api", "cluster", "jobs", var uuid] when method == "GET":
                 return GetJob(uuid, fields);
             case ["api", "storage", "volumes"] when method == "GET":

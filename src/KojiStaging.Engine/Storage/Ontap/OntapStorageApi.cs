@@ -35,6 +35,15 @@ public sealed class OntapStorageApi
         return _client.GetRecordsAsync(query + "&fields=" + CloneFields, ct);
     }
 
+    /// <summary>Names for tab completion: SVMs, or volumes of one SVM, starting with <paramref name="prefix"/>.</summary>
+    public async Task<IReadOnlyList<string>> CompleteNamesAsync(string? svm, string prefix, int max, CancellationToken ct)
+    {
+        var pattern = Q(prefix.Replace("*", "") + "*");
+        var path = svm is null ? $"/api/svm/svms?name={pattern}&fields=name&max_records={max}" : $"/api/storage/volumes?svm.name={Q(svm)}&name={pattern}&fields=name&max_records={max}";
+        var page = await _client.GetAsync(path, ct).ConfigureAwait(false);
+        return (page["records"] as JsonArray ?? new JsonArray()).Select(r => r?["name"]?.ToString()).OfType<string>().Order(StringComparer.Ordinal).ToList();
+    }
+
     public static string SnapshotsPath(string volumeUuid) => $"/api/storage/volumes/{volumeUuid}/snapshots";
 
     public Task<JsonObject?> FindSnapshotAsync(string volumeUuid, string name, CancellationToken ct) =>
