@@ -18,7 +18,7 @@ internal sealed class CopyCounters
     {
         var bytes = Interlocked.Read(ref BytesCopied);
         var planned = Interlocked.Read(ref BytesPlanned);
-        var done = Interlocked.Read(ref FilesCopied) + Interlocked.Read(ref FilesLinked);
+        var done = Interlocked.Read(ref FilesCopied);
         var rate = elapsed.TotalSeconds > 0.5 ? bytes / elapsed.TotalSeconds : 0;
         var scanned = Interlocked.Read(ref EntriesScanned);
         var status = whatIf
