@@ -193,24 +193,27 @@ Write-Host ("Tree: {0:N0} entries ({1:N0} single-link files, {2:N0} names of har
 
 $touch = @(for ($i = 0; $i -lt $files.Count; $i += 100) { Join-Path $src $files[$i] })
 $results = [ordered]@{}
-$round = 0
+$dst = @{}
 foreach ($tool in $Tools) {
-    $dst = Join-Path $WorkDir 'dst'
-    Remove-Item -Recurse -Force $dst -ErrorAction SilentlyContinue
-    if ($tool -ne 'cp -a') { New-Item -ItemType Directory $dst | Out-Null }
-    $r = @{}
-    $r.first = Invoke-Tool $tool 'first' $src $dst
-    if ($tool -ne 'cp -a') { Assert-Identical $src $dst }
-    $r.rerun = Invoke-Tool $tool 'rerun' $src $dst
-    $round++
-    $when = [DateTime]::UtcNow.AddSeconds(-3600 * $round)
-    foreach ($f in $touch) { [IO.File]::SetLastWriteTimeUtc($f, $when) }
-    $r.touched = Invoke-Tool $tool 'touched' $src $dst
-    if ($tool -ne 'cp -a') { Assert-Identical $src $dst }
-    $results[$tool] = $r
-    Write-Host ("{0,-16} first {1,7:N2} s  rerun {2,7:N2} s  1% touched {3,7:N2} s  peak {4,6:N0} MiB  (load {5})" -f $tool, $r.first.Seconds, $r.rerun.Seconds, $r.touched.Seconds, (($r.Values | ForEach-Object PeakMiB | Measure-Object -Maximum).Maximum), ((Get-Content /proc/loadavg) -split ' ')[0])
+    $results[$tool] = @{}
+    $dst[$tool] = Join-Path $WorkDir ('dst-' + ($tool -replace '\W', ''))
+    Remove-Item -Recurse -Force $dst[$tool] -ErrorAction SilentlyContinue
+    if ($tool -ne 'cp -a') { New-Item -ItemType Directory $dst[$tool] | Out-Null }
 }
-if (-not $Keep) { Remove-Item -Recurse -Force (Join-Path $WorkDir 'dst') }
+# phases interleave the tools, so a change in the machine's load hits all of them alike
+foreach ($phase in 'first', 'rerun', 'touched') {
+    if ($phase -eq 'touched') {
+        $when = [DateTime]::UtcNow.AddHours(-1)
+        foreach ($f in $touch) { [IO.File]::SetLastWriteTimeUtc($f, $when) }
+    }
+    foreach ($tool in $Tools) {
+        $r = Invoke-Tool $tool $phase $src $dst[$tool]
+        $results[$tool][$phase] = $r
+        if ($tool -ne 'cp -a' -and $phase -ne 'rerun') { Assert-Identical $src $dst[$tool] }
+        Write-Host ("{0,-18} {1,-8} {2,8:N2} s  CPU {3,8:N2} s  peak {4,6:N0} MiB  (load {5})" -f $tool, $phase, $r.Seconds, $r.CpuSeconds, $r.PeakMiB, ((Get-Content /proc/loadavg) -split ' ')[0])
+    }
+}
+if (-not $Keep) { foreach ($d in $dst.Values) { Remove-Item -Recurse -Force $d } }
 
 $names = @{ first = 'first copy'; rerun = 'no-change rerun'; touched = 'rerun, 1% touched' }
 $rows = foreach ($phase in 'first', 'rerun', 'touched') {

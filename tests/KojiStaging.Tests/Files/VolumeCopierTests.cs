@@ -264,3 +264,36 @@ public class VolumeCopierTests
         finally { TreeFixture.Run("chattr", "-i", stuck); }
     }
 }
+
+public class VolumeCopierHardlinkTests
+{
+    [Fact]
+    public void Hardlink_groups_spread_over_many_directories_keep_one_inode_each_with_many_workers()
+    {
+        using var t = new TreeFixture();
+        for (var g = 0; g < 120; g++)
+        {
+            var first = t.WriteFile($"packages/p{g % 7}/1/{g}/x86_64/p-{g}.rpm", 1000 + g, g);
+            foreach (var other in new[] { $"packages/p{g % 7}/1/{g}/data/signed/k/x86_64/p-{g}.rpm", $"repos/r{g % 11}/p-{g}.rpm" })
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(t.Src(other))!);
+                TreeFixture.Run("ln", first, t.Src(other));
+            }
+        }
+        var s = t.Copy(threads: 8);
+        Assert.Equal((120L, 240L, 0L), (s.FilesCopied, s.FilesLinked, s.Errors));
+        TreeFixture.AssertSameTree(t.Source, t.Destination);
+        for (var g = 0; g < 120; g += 17)
+        {
+            var a = TreeFixture.Inode(t.Dst($"packages/p{g % 7}/1/{g}/x86_64/p-{g}.rpm"));
+            Assert.Equal((a.Ino, 3u), TreeFixture.Inode(t.Dst($"repos/r{g % 11}/p-{g}.rpm")));
+        }
+
+        // a destination made without -H (every name its own inode) is relinked, not copied again
+        using var plain = new TreeFixture();
+        TreeFixture.Run("cp", "-a", "--no-preserve=links", t.Source, plain.Destination);
+        var relinked = plain.Copy(source: t.Source, force: true);
+        Assert.Equal((0L, 240L), (relinked.FilesCopied, relinked.FilesLinked));
+        TreeFixture.AssertSameTree(t.Source, plain.Destination);
+    }
+}
