@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging;
 namespace KojiStaging.Engine.Files;
 
 /// <summary>One file the staging tree must hold: its path relative to the topdir and what it must look like.</summary>
-public sealed record RpmFileRequest(string RelativePath, RpmFileExpectation Expected, long EstimatedBytes);
+/// <param name="Optional">A file prod may lack (a signed copy whose signature is only cached): missing is reported, not an error.</param>
+public sealed record RpmFileRequest(string RelativePath, RpmFileExpectation Expected, long EstimatedBytes, bool Optional = false);
 
 public sealed record RpmFileResult(RpmFileRequest Request, FetchMethod Method, long Bytes, int Attempts);
 
@@ -75,6 +76,11 @@ public sealed class RpmFileFetcher(RpmFileSource source, string destinationTopDi
                     return new RpmFileResult(file, method, bytes, attempt);
                 }
                 log.LogWarning("Rejected {File} (attempt {Attempt}): {Problem}", file.RelativePath, attempt, lastProblem);
+            }
+            catch (StagingException ex) when (file.Optional && ex.ErrorId == "SourceFileMissing")
+            {
+                log.LogWarning("Prod has no {File}; skipped (only its signature is cached)", file.RelativePath);
+                return new RpmFileResult(file, FetchMethod.Missing, 0, attempt);
             }
             catch (TransientFetchException ex)
             {

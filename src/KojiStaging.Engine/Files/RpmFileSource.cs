@@ -15,7 +15,7 @@ public enum FileLinkMode
 }
 
 /// <summary>How one file got into the staging tree.</summary>
-public enum FetchMethod { Skipped, Reflinked, Hardlinked, Copied, Downloaded }
+public enum FetchMethod { Skipped, Reflinked, Hardlinked, Copied, Downloaded, Missing }
 
 /// <summary>Where prod's files come from: a topdir path (local or NFS) or a topurl.</summary>
 public abstract class RpmFileSource : IDisposable
