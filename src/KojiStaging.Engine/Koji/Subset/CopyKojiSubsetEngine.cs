@@ -61,11 +61,15 @@ public sealed class CopyKojiSubsetEngine
                 $"'{req.SourceTopDir}' does not look like a Koji topdir (no packages/ folder).", req.SourceTopDir);
 
         // The destination must be a Koji schema and (unless -Force) a marked staging database: checked before reading prod.
+        HashSet<int> stagingBuilds;
         await using (var check = await PgConnector.OpenAsync(req.Destination.ConnectionString, "staging", ct).ConfigureAwait(false))
+        {
             await CheckDestinationAsync(check, req).ConfigureAwait(false);
+            stagingBuilds = (await check.QueryAsync<int>("SELECT id FROM build").ConfigureAwait(false)).ToHashSet();
+        }
 
         var startTrips = req.HubClient.RoundTrips;
-        var snapshot = await new SubsetClosureReader(req.HubClient).ReadAsync(req.Options, scope).ConfigureAwait(false);
+        var snapshot = await new SubsetClosureReader(req.HubClient).ReadAsync(req.Options, scope, stagingBuilds).ConfigureAwait(false);
         log.LogInformation("Closure at event {Event}: {Builds} builds, {Rows} rows, tags {Tags}", snapshot.Event, snapshot.Builds.Count,
             snapshot.RowCount, string.Join(", ", snapshot.ClosureTags));
 
@@ -74,8 +78,7 @@ public sealed class CopyKojiSubsetEngine
         if (snapshot.Event < lastEvent)
             throw new StagingException("SubsetEventBehind", StagingErrorCategory.InvalidOperation,
                 $"Staging already holds a subset as of prod event {lastEvent}; copying at the older event {snapshot.Event} would mix two points in time.", snapshot.Event);
-        var present = (await conn.QueryAsync<int>("SELECT id FROM build WHERE id = ANY(@ids)",
-            new { ids = snapshot.Builds.Select(b => b.Id).ToArray() }).ConfigureAwait(false)).ToHashSet();
+        var present = stagingBuilds;
 
         var files = PlanFiles(snapshot);
         using var source = req.TopUrl is not null ? RpmFileSource.FromTopUrl(req.TopUrl, req.FileHandler) : RpmFileSource.FromTopDir(req.SourceTopDir!, req.LinkMode);

@@ -18,7 +18,9 @@ public sealed class SubsetClosureReader(IKojiHub hub)
 {
     private static readonly Dictionary<string, object?> NoKw = new();
 
-    public async Task<SubsetSnapshot> ReadAsync(SubsetOptions options, EngineScope scope)
+    /// <param name="stagingBuilds">Builds staging already holds: their tag_listing rows are refreshed too, so a build prod
+    /// untagged since the last run is untagged in staging as well.</param>
+    public async Task<SubsetSnapshot> ReadAsync(SubsetOptions options, EngineScope scope, IReadOnlySet<int>? stagingBuilds = null)
     {
         var ct = scope.Cancellation;
         var log = scope.Logger<SubsetClosureReader>();
@@ -79,7 +81,8 @@ public sealed class SubsetClosureReader(IKojiHub hub)
                 if (buildRows.ContainsKey(Int(r["build_id"]))) rpmRows.TryAdd(Int(r["id"]), r);
         }
         var closureIds = tagRows.Keys.ToHashSet();
-        var usedTargets = targets.Where(x => closureIds.Contains(Int(x["build_tag"])) || closureIds.Contains(Int(x["dest_tag"]))).ToList();
+        // Targets whose build tag and destination tag are both in the closure (a target naming a tag outside it would need that tag's own closure).
+        var usedTargets = targets.Where(x => closureIds.Contains(Int(x["build_tag"])) && closureIds.Contains(Int(x["dest_tag"]))).ToList();
 
         // Stage 3: full tag configs, versioned history, builds, listings, targets, signatures.
         Phase("history, builds, signatures", 40);
@@ -89,7 +92,7 @@ public sealed class SubsetClosureReader(IKojiHub hub)
         foreach (var id in tagIds) calls.Add(History(SubsetTables.TagHistoryTables, "tag", id));
         var buildIds = buildRows.Keys.OrderBy(x => x).ToList();
         foreach (var id in buildIds) calls.Add(new KojiCall("getBuild", new object?[] { id }));
-        foreach (var id in buildIds) calls.Add(History(new[] { "tag_listing" }, "build", id));
+        foreach (var id in tagIds) calls.Add(History(new[] { "tag_listing" }, "tag", id));
         foreach (var x in usedTargets) calls.Add(History(new[] { "build_target_config" }, "build_target", Int(x["id"])));
         var rpmIds = rpmRows.Keys.OrderBy(x => x).ToList();
         if (options.SigKeys.Count > 0)
@@ -99,7 +102,7 @@ public sealed class SubsetClosureReader(IKojiHub hub)
         var fullTags = tagIds.Select(_ => AsRow(r3[pos++].GetValueOrThrow())).ToList();
         var tagHistory = tagIds.Select(_ => AsRow(r3[pos++].GetValueOrThrow())).ToList();
         var builds = buildIds.Select(_ => AsRow(r3[pos++].GetValueOrThrow())).ToList();
-        var listings = buildIds.Select(_ => AsRow(r3[pos++].GetValueOrThrow())).ToList();
+        var listings = tagIds.Select(_ => AsRow(r3[pos++].GetValueOrThrow())).ToList();
         var targetHistory = usedTargets.Select(_ => AsRow(r3[pos++].GetValueOrThrow())).ToList();
         var sigs = options.SigKeys.Count > 0 ? rpmIds.Select(_ => List(r3[pos++].GetValueOrThrow()).Select(AsRow).ToList()).ToList() : null;
 
@@ -116,7 +119,8 @@ public sealed class SubsetClosureReader(IKojiHub hub)
                     AddVersioned(t, table, row, ev, eventTimes, userNames, externalRepos);
         foreach (var h in listings)
             foreach (var row in List(h["tag_listing"]).Select(AsRow))
-                if (closureIds.Contains(Int(row["tag_id"]))) AddVersioned(t, "tag_listing", row, ev, eventTimes, userNames, externalRepos);
+                if (buildRows.ContainsKey(Int(row["build_id"])) || stagingBuilds?.Contains(Int(row["build_id"])) == true)
+                    AddVersioned(t, "tag_listing", row, ev, eventTimes, userNames, externalRepos);
         foreach (var h in targetHistory)
             foreach (var row in List(h["build_target_config"]).Select(AsRow))
                 AddVersioned(t, "build_target_config", row, ev, eventTimes, userNames, externalRepos);
