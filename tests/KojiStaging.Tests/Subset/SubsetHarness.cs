@@ -6,6 +6,7 @@ using KojiStaging.Tests.Infrastructure;
 using KojiStaging.Tests.Koji;
 using KojiStaging.TestServices;
 using KojiStaging.TestServices.KojiHub;
+using KojiStaging.TestServices.Subset;
 using Npgsql;
 
 namespace KojiStaging.Tests.Subset;

@@ -6,7 +6,7 @@ using KojiStaging.Engine.Koji.Hub;
 using KojiStaging.Engine.Koji.XmlRpc;
 using Npgsql;
 
-namespace KojiStaging.Tests.Subset;
+namespace KojiStaging.TestServices.Subset;
 
 /// <summary>
 /// A loopback XML-RPC front for the shared hub emulator that also answers the queryHistory tables the
