@@ -40,6 +40,7 @@ public sealed class KojiHubMethods(NpgsqlConnection db, string kojiVersion)
         "getBuildTargets" => GetBuildTargets(p),
         "getTagExternalRepos" => GetTagExternalRepos(p),
         "listPackages" => ListPackages(p),
+        "getPackage" => GetPackage(p),
         "listVolumes" => ListVolumes(p),
         "getVolume" => GetVolume(p),
         "listTags" => ListTags(p),
@@ -524,6 +525,16 @@ public sealed class KojiHubMethods(NpgsqlConnection db, string kojiVersion)
             {(tagId is null ? "" : "AND tag.id = @tagId")}
             {(repo is int ? "AND external_repo.id = @repo" : repo is string ? "AND external_repo.name = @repo" : "")}
             ORDER BY tag_external_repos.priority", new { ev, tagId, repo });
+    }
+
+    private async Task<object?> GetPackage(object?[] p)
+    {
+        var a = HubCallArgs.Bind("getPackage", p, "info", "strict", "create");
+        var info = a.Raw("info");
+        var (where, arg) = ByNameOrId(info, "package");
+        var pkg = await One($"SELECT id, name FROM package WHERE {where}", new { arg });
+        if (pkg is null && a.Bool("strict")) throw HubFaultException.Generic($"No such package: {info}");
+        return pkg;
     }
 
     private Task<object?> ListVolumes(object?[] p)

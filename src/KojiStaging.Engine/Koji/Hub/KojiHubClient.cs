@@ -41,7 +41,7 @@ public sealed class KojiHubClient : IKojiHub, IDisposable
     private string? _kojiVersion;
 
     public KojiHubClient(Uri hub, KojiHubClientOptions? options = null, ILogger? logger = null)
-        : this(hub, new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+        : this(hub, new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AutomaticDecompression = System.Net.DecompressionMethods.All })
         { Timeout = System.Threading.Timeout.InfiniteTimeSpan }, options, logger, ownsHttp: true) { }
 
     /// <param name="http">Used as given (its own Timeout should be infinite: the client applies <see cref="KojiHubClientOptions.Timeout"/>).</param>
@@ -112,6 +112,15 @@ public sealed class KojiHubClient : IKojiHub, IDisposable
             }
         }
         return results;
+    }
+
+    /// <summary>An operator-supplied hub URL as a Uri, or "KojiHubInvalidUrl" (InvalidArgument) when it is not an absolute http(s) URL.</summary>
+    public static Uri ParseHubUrl(string url)
+    {
+        if (Uri.TryCreate(url?.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+            return uri;
+        throw new StagingException("KojiHubInvalidUrl", StagingErrorCategory.InvalidArgument,
+            $"'{url}' is not an http(s) URL of a Koji hub (e.g. https://koji.example.org/kojihub)", url);
     }
 
     /// <summary>Whether a failed call may be sent again: Koji's read-only verbs.</summary>
