@@ -14,7 +14,7 @@ namespace KojiStaging.TestServices.KojiHub;
 /// emits them, with the members Koji adds afterwards (extra, child_id, …) at the end. Queries that have no
 /// ORDER BY in the hub are ordered by the driving table's ctid: the physical order a plain scan returns.
 /// </summary>
-public sealed class KojiHubMethods(NpgsqlConnection db, string kojiVersion)
+public sealed partial class KojiHubMethods(NpgsqlConnection db, string kojiVersion)
 {
     private const int BuildComplete = 1;
 
@@ -76,10 +76,10 @@ public sealed class KojiHubMethods(NpgsqlConnection db, string kojiVersion)
     private async Task<object?> GetTagCall(object?[] p)
     {
         var a = HubCallArgs.Bind("getTag", p, "tagInfo", "strict", "event", "blocked");
-        return await GetTag(a.Raw("tagInfo"), a.Bool("strict"), a.Int("event"));
+        return await GetTag(a.Raw("tagInfo"), a.Bool("strict"), a.Int("event"), a.Bool("blocked"));
     }
 
-    public async Task<Dictionary<string, object?>?> GetTag(object? info, bool strict, int? ev)
+    public async Task<Dictionary<string, object?>?> GetTag(object? info, bool strict, int? ev, bool blocked = false)
     {
         var (where, arg) = ByNameOrId(info, "tag");
         var tag = await One($@"SELECT tag_config.arches, tag.id, tag_config.locked, tag_config.maven_include_all,
@@ -93,9 +93,14 @@ public sealed class KojiHubMethods(NpgsqlConnection db, string kojiVersion)
             return null;
         }
         var extra = new Dictionary<string, object?>(StringComparer.Ordinal);
-        foreach (var row in await Rows($"SELECT key, value FROM tag_extra WHERE tag_id = @id AND {Ev("tag_extra")} ORDER BY key", new { id = tag["id"], ev }))
-            extra[(string)row["key"]!] = FromJson(row["value"] as string);
+        foreach (var row in await Rows($@"SELECT key, value FROM tag_extra WHERE tag_id = @id AND {Ev("tag_extra")}
+                {(blocked ? "" : "AND value IS NOT NULL")} ORDER BY ctid", new { id = tag["id"], ev }))
+        {
+            var value = FromJson(row["value"] as string);
+            extra[(string)row["key"]!] = blocked ? new object?[] { row["value"] is null, value } : value;
+        }
         tag["extra"] = extra;
+        if (ev is not null) tag["query_event"] = ev;
         return tag;
     }
 
@@ -487,8 +492,9 @@ public sealed class KojiHubMethods(NpgsqlConnection db, string kojiVersion)
     {
         var a = HubCallArgs.Bind("getBuildTarget", p, "info", "event", "strict");
         var targets = await BuildTargets(a.Raw("info"), a.Int("event"), null, null);
-        if (targets.Count == 0 && a.Bool("strict")) throw HubFaultException.Generic($"No such build target: {a.Raw("info")}");
-        return targets.FirstOrDefault();
+        if (targets.Count == 1) return targets[0];
+        if (a.Bool("strict")) throw HubFaultException.Generic($"No such build target: {a.Raw("info")}");
+        return null;
     }
 
     private async Task<object?> GetBuildTargets(object?[] p)
@@ -508,7 +514,7 @@ public sealed class KojiHubMethods(NpgsqlConnection db, string kojiVersion)
             WHERE {Ev("build_target_config")}
             {(info is int ? "AND build_target.id = @info" : info is string ? "AND build_target.name = @info" : "")}
             {(buildTag is null ? "" : "AND build_target_config.build_tag = @buildTag")} {(destTag is null ? "" : "AND build_target_config.dest_tag = @destTag")}
-            ORDER BY build_target.id", new { info, ev, buildTag, destTag });
+            ORDER BY build_target_config.ctid", new { info, ev, buildTag, destTag });
 
     private async Task<object?> GetTagExternalRepos(object?[] p)
     {
@@ -591,31 +597,6 @@ public sealed class KojiHubMethods(NpgsqlConnection db, string kojiVersion)
             FROM host JOIN host_config ON host.id = host_config.host_id WHERE host_config.active = TRUE ORDER BY host.id", null);
         foreach (var r in rows) r["update_ts"] = Ts(r["update_ts"]);
         return rows;
-    }
-
-    private async Task<object?> QueryHistory(object?[] p)
-    {
-        var a = HubCallArgs.Bind("queryHistory", p, "tables", "queryOpts", "tag", "build", "active");
-        var tables = a.Raw("tables") as object?[];
-        if (tables is null || tables.Length != 1 || tables[0] as string != "tag_listing")
-            throw HubFaultException.Generic("the emulator answers queryHistory for tables=['tag_listing'] only");
-        int? tagId = a.Has("tag") ? await TagId(a.Raw("tag")) : null;
-        int? buildId = a.Has("build") ? (int)(await GetBuild(a.Raw("build"), strict: true))!["id"]! : null;
-        var rows = await Rows($@"SELECT tag_listing.active, build.state AS ""build.state"", tag_listing.build_id, tag_listing.create_event,
-                ce.time AS create_ts, tag_listing.creator_id, creator.name AS creator_name, build.epoch, package.name,
-                build.release, tag_listing.revoke_event, re.time AS revoke_ts, tag_listing.revoker_id, revoker.name AS revoker_name,
-                tag.name AS ""tag.name"", tag_listing.tag_id, build.version
-            FROM tag_listing JOIN events ce ON tag_listing.create_event = ce.id LEFT OUTER JOIN events re ON tag_listing.revoke_event = re.id
-            JOIN users creator ON tag_listing.creator_id = creator.id LEFT OUTER JOIN users revoker ON tag_listing.revoker_id = revoker.id
-            JOIN build ON tag_listing.build_id = build.id JOIN package ON build.pkg_id = package.id JOIN tag ON tag_listing.tag_id = tag.id
-            WHERE TRUE {(tagId is null ? "" : "AND tag_listing.tag_id = @tagId")} {(buildId is null ? "" : "AND tag_listing.build_id = @buildId")}
-            ORDER BY tag_listing.ctid", new { tagId, buildId });
-        foreach (var r in rows)
-        {
-            r["create_ts"] = Ts(r["create_ts"]);
-            r["revoke_ts"] = Ts(r["revoke_ts"]);
-        }
-        return new Dictionary<string, object?> { ["tag_listing"] = rows };
     }
 
     // ---------- helpers ----------

@@ -106,6 +106,63 @@ public class KojiHubEmulatorParityTests(KojiHubEmulatorFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task QueryHistory_answers_every_versioned_table_a_subset_needs()
+    {
+        using var client = new KojiHubClient(fixture.Hub.HubUrl);
+        async Task<Dictionary<string, object?>> History(Dictionary<string, object?> kw) =>
+            (Dictionary<string, object?>)(await client.CallAsync("queryHistory", Array.Empty<object?>(), kw, default))!;
+        static Dictionary<string, object?>[] Rows(Dictionary<string, object?> h, string table) =>
+            ((object?[])h[table]!).Cast<Dictionary<string, object?>>().ToArray();
+
+        var tagTables = new object?[] { "tag_config", "tag_extra", "tag_inheritance", "tag_packages", "tag_package_owners", "tag_external_repos" };
+        var build = await History(new() { ["tables"] = tagTables, ["tag"] = "f41-build" });
+        Assert.Equal(tagTables, build.Keys);
+        var config = Assert.Single(Rows(build, "tag_config"));
+        Assert.Equal(new[] { "active", "arches", "create_event", "create_ts", "creator_id", "creator_name", "locked",
+            "maven_include_all", "maven_support", "perm_id", "permission.name", "revoke_event", "revoke_ts", "revoker_id",
+            "revoker_name", "tag.name", "tag_id" }, config.Keys);
+        Assert.Equal("x86_64 i686", config["arches"]);
+        Assert.Equal("kojiadmin", config["creator_name"]);
+        Assert.IsType<double>(config["create_ts"]);
+        var links = Rows(build, "tag_inheritance");
+        Assert.Equal(new object?[] { "f41-override", "f41" }, links.Select(l => l["parent.name"]));
+        Assert.Contains(Rows(build, "tag_extra"), e => (string)e["key"]! == "mock.package_manager" && (string)e["value"]! == "\"dnf5\"");
+        Assert.Equal("fedora-41-ext-lab", Assert.Single(Rows(build, "tag_external_repos"))["external_repo.name"]);
+        var hello = Assert.Single(Rows(build, "tag_packages"));
+        Assert.Equal("i686", hello["extra_arches"]);
+        Assert.Equal("alice", Assert.Single(Rows(build, "tag_package_owners"))["owner.name"]);
+
+        // f41's config was replaced when it was locked (event 165): one revoked row, one active
+        var f41 = Rows(await History(new() { ["tables"] = new object?[] { "tag_config" }, ["tag"] = "f41" }), "tag_config");
+        Assert.Equal(2, f41.Length);
+        Assert.Contains(f41, r => r["active"] is null && (int)r["revoke_event"]! == 165 && r["revoke_ts"] is double);
+        Assert.Contains(f41, r => r["active"] is true && r["locked"] is true);
+
+        var removedTarget = Rows(await History(new() { ["tables"] = new object?[] { "build_target_config" }, ["build_target"] = "f42-candidate" }), "build_target_config");
+        Assert.Null(Assert.Single(removedTarget)["active"]);
+        Assert.Equal("f42-build", removedTarget[0]["build_tag.name"]);
+
+        var repo = Rows(await History(new() { ["tables"] = new object?[] { "external_repo_config" }, ["external_repo"] = "rawhide-ext-lab" }), "external_repo_config");
+        Assert.Equal("http://127.0.0.1:18081/ext/rawhide/$arch/", Assert.Single(repo)["url"]);
+
+        // a filter leaves out the tables it does not apply to
+        Assert.Equal(new[] { "tag_listing" }, (await History(new() { ["tables"] = new object?[] { "tag_listing", "tag_config" }, ["build"] = 9 })).Keys);
+        var fault = await Assert.ThrowsAsync<KojiGenericErrorException>(() => History(new() { ["tables"] = new object?[] { "nope" } }));
+        Assert.Equal("No such history table: nope", fault.FaultString);
+    }
+
+    [Fact]
+    public async Task GetTag_at_an_event_reports_the_query_event()
+    {
+        using var client = new KojiHubClient(fixture.Hub.HubUrl);
+        var tag = await client.GetTagAsync("f41-build", 151, default);
+        Assert.Equal("query_event", tag.Keys.Last());
+        Assert.Equal(151, tag["query_event"]);
+        var extra = Assert.IsType<Dictionary<string, object?>>(tag["extra"]);
+        Assert.Equal("dnf5", extra["mock.package_manager"]);
+    }
+
+    [Fact]
     public async Task Topurl_serves_the_fixture_files()
     {
         var url = new Uri(fixture.Hub.TopUrl!, "packages/hello/2.12.1/2.fc41/x86_64/hello-2.12.1-2.fc41.x86_64.rpm");
