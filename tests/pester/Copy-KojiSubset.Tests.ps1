@@ -3,7 +3,7 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Get-KojiTestModulePath) -Force
-    $script:hub = Start-KojiTestService subsethub --fixture koji_prod
+    $script:hub = Start-KojiTestService hub --fixture koji_prod
     $script:pg = [pscustomobject]@{ Host = $hub.Pg.Host; Port = $hub.Pg.Port; User = $hub.Pg.User; Password = $hub.Pg.Password }
     $script:schema = Join-Path ([IO.Path]::GetTempPath()) "kojistaging-pester-schema-$PID.sql"
     $env:PGPASSWORD = $pg.Password

@@ -6,14 +6,12 @@ using KojiStaging.Tests.Infrastructure;
 using KojiStaging.Tests.Koji;
 using KojiStaging.TestServices;
 using KojiStaging.TestServices.KojiHub;
-using KojiStaging.TestServices.Subset;
 using Npgsql;
 
 namespace KojiStaging.Tests.Subset;
 
 /// <summary>
-/// Prod for the snapshotter tests: the shared hub emulator (fixture database + topurl) behind a
-/// <see cref="HistoryHubProxy"/>; staging: fresh databases made by <see cref="KojiSchemaInstaller"/>
+/// Prod for the snapshotter tests: the shared hub emulator (fixture database + topurl); staging: fresh databases made by <see cref="KojiSchemaInstaller"/>
 /// from a schema-only dump of the fixture (made once per run with pg_dump -s).
 /// </summary>
 public sealed class SubsetHarness : IAsyncLifetime
@@ -30,23 +28,14 @@ public sealed class SubsetHarness : IAsyncLifetime
 
     private readonly KojiHubEmulatorFixture _emulator = new();
     public KojiHubEmulator Emulator => _emulator.Hub;
-    public HistoryHubProxy Proxy { get; private set; } = null!;
     public string ProdConnectionString => _emulator.ConnectionString;
     public static string SchemaPath => SchemaFile.Value;
 
-    public async Task InitializeAsync()
-    {
-        await _emulator.InitializeAsync();
-        Proxy = new HistoryHubProxy(Emulator.HubUrl, _emulator.ConnectionString);
-    }
+    public Task InitializeAsync() => _emulator.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        Proxy.Dispose();
-        await _emulator.DisposeAsync();
-    }
+    public Task DisposeAsync() => _emulator.DisposeAsync();
 
-    public KojiHubClient NewClient(Uri? hub = null) => new(hub ?? Proxy.HubUrl, new KojiHubClientOptions
+    public KojiHubClient NewClient(Uri? hub = null) => new(hub ?? Emulator.HubUrl, new KojiHubClientOptions
     {
         MultiCallBatchSize = 5000, InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(100), MaxAttempts = 4,
         Timeout = TimeSpan.FromSeconds(20),
@@ -63,7 +52,7 @@ public sealed class SubsetHarness : IAsyncLifetime
 
     public CopyKojiSubsetRequest Request(IKojiHub hub, KojiDatabaseConnection staging, string topDir, SubsetOptions options, bool whatIf = false) => new()
     {
-        HubDisplay = Proxy.HubUrl.ToString(), HubClient = hub, TopUrl = Emulator.TopUrl, Destination = staging, TopDir = topDir,
+        HubDisplay = Emulator.HubUrl.ToString(), HubClient = hub, TopUrl = Emulator.TopUrl, Destination = staging, TopDir = topDir,
         Options = options, ThrottleLimit = 4, WhatIf = whatIf,
     };
 }
