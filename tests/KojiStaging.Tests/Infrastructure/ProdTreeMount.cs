@@ -13,9 +13,17 @@ public sealed class ProdTreeMount : IDisposable
     public ProdTreeMount()
     {
         Root = Directory.CreateTempSubdirectory("ks-voltest-").FullName;
-        Writable = Fixtures.ExtractTopDir(Path.Combine(Root, "prod"));
         ReadOnly = Path.Combine(Root, "prod-ro");
-        BindReadOnly(Writable, ReadOnly);
+        try
+        {
+            Writable = Fixtures.ExtractTopDir(Path.Combine(Root, "prod"));
+            BindReadOnly(Writable, ReadOnly);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     public string Root { get; }
