@@ -15,7 +15,7 @@ public sealed record RepointPlan(
     IReadOnlyList<int> TagIds);
 
 /// <summary>What a re-point did.</summary>
-public sealed record RepointOutcome(RepointPlan Plan, int VolumeId, bool VolumeCreated, long Repointed, long ReposExpired);
+public sealed record RepointOutcome(RepointPlan Plan, int VolumeId, bool VolumeCreated, long Repointed, long ReposExpired, TimeSpan UpdateDuration);
 
 /// <summary>
 /// The database half of the secondary-volume strategy, all in the caller's transaction: register the
@@ -57,24 +57,33 @@ public static class VolumeRepointer
         return new RepointPlan(def, vol, toMove, skipped, newer, tags);
     }
 
-    public static async Task<RepointOutcome> ApplyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string volume, int syncedEvent, CancellationToken ct)
+    /// <summary>Takes the per-database lock that serialises runs, then reads the plan inside the caller's transaction.</summary>
+    public static async Task<RepointPlan> LockAndPlanAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string volume, int syncedEvent)
     {
         await conn.ExecuteAsync("SELECT pg_advisory_xact_lock(@k)", new { k = LockKey }, tx);
-        var plan = await PlanAsync(conn, tx, volume, syncedEvent);
+        return await PlanAsync(conn, tx, volume, syncedEvent);
+    }
+
+    /// <summary>Carries out <paramref name="plan"/> (read by <see cref="LockAndPlanAsync"/> in the same transaction).</summary>
+    public static async Task<RepointOutcome> ApplyAsync(NpgsqlConnection conn, NpgsqlTransaction tx, RepointPlan plan, string volume, int syncedEvent, CancellationToken ct)
+    {
         var created = plan.VolumeId is null;
         var volId = plan.VolumeId ?? await conn.ExecuteScalarAsync<int>("INSERT INTO volume (name) VALUES (@volume) RETURNING id", new { volume }, tx);
         ct.ThrowIfCancellationRequested();
 
         long moved = 0, expired = 0;
+        var update = TimeSpan.Zero;
         if (plan.ToMove > 0)
         {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             moved = await conn.ExecuteAsync(new CommandDefinition(
                 "UPDATE build SET volume_id = @vol WHERE volume_id = @def AND state = @complete AND create_event <= @ev",
                 new { vol = volId, def = plan.DefaultVolumeId, complete = KojiBuildStates.Complete, ev = syncedEvent }, tx,
                 commandTimeout: 0, cancellationToken: ct));
+            update = clock.Elapsed;
             expired = await ExpireReposAsync(conn, tx, plan.TagIds, ct);
         }
-        return new RepointOutcome(plan, volId, created, moved, expired);
+        return new RepointOutcome(plan, volId, created, moved, expired, update);
     }
 
     /// <summary>INIT/READY repos of <paramref name="tagIds"/> and of every tag that (currently) inherits from them → EXPIRED.</summary>

@@ -27,6 +27,8 @@ public sealed class SecondaryVolumeResult
     public bool VolumeRegistered { get; init; }
     public required bool AlreadyDone { get; init; }
     public required TimeSpan Duration { get; init; }
+    /// <summary>How long the re-point UPDATE itself took (the rest of Duration is checks, repo expiry and links).</summary>
+    public TimeSpan RepointDuration { get; init; }
     /// <summary>The staging database; binds to Test-KojiStaging -Connection.</summary>
     public required KojiDatabaseConnection Connection { get; init; }
 }

@@ -71,48 +71,48 @@ public sealed class SecondaryVolumeService
         if (tree.Missing > 0)
             log.LogWarning("{Missing} of {Sampled} sampled builds have no directory on the volume (for example {Example})", tree.Missing, tree.Sampled, tree.MissingExamples[0]);
 
-        RepointPlan plan;
-        await using (var ro = await conn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct))
-            plan = await VolumeRepointer.PlanAsync(conn, ro, r.Name, synced);
-        var dbWork = plan.VolumeId is null || plan.ToMove > 0;
-        if (dbWork || needLink || r.CompatLinks)
-        {
-            var action = $"register volume '{r.Name}' if absent, re-point {plan.ToMove} COMPLETE builds (created at or before event {synced}) to it, expire the repos of {plan.TagIds.Count} tags"
-                + (needLink ? $", link {volDir} → {path}" : "") + (r.CompatLinks ? ", write compatibility links" : "");
-            if (!confirm(r.Connection.ToString(), action)) return null;
-        }
-
+        // One transaction from the plan to the commit: the plan the operator confirms is the one carried out.
         var createdLink = false;
         RepointOutcome outcome;
-        try
+        await using (var tx = await conn.BeginTransactionAsync(ct))
         {
-            if (needLink)
+            try
             {
-                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(volDir)!);
-                File.CreateSymbolicLink(volDir, path);
-                createdLink = true;
-                log.LogInformation("Linked {VolDir} to {Path}", volDir, path);
-            }
-            Report(scope, "Re-pointing builds", $"{plan.ToMove} builds", 40);
-            await using var tx = await conn.BeginTransactionAsync(ct);
-            outcome = await VolumeRepointer.ApplyAsync(conn, tx, r.Name, synced, ct);
-            if (outcome.VolumeCreated || outcome.Repointed > 0)
-            {
-                await StagingMarker.EnsureTableAsync(conn, tx);
-                await StagingMarker.AppendAsync(conn, "volume", path, synced, new
+                var plan = await VolumeRepointer.LockAndPlanAsync(conn, tx, r.Name, synced);
+                if (plan.VolumeId is null || plan.ToMove > 0 || needLink || r.CompatLinks)
                 {
-                    volume = r.Name, volumeId = outcome.VolumeId, path, readOnly, volumeCreated = outcome.VolumeCreated,
-                    buildsRepointed = outcome.Repointed, buildsSkippedByState = outcome.Plan.SkippedByState,
-                    buildsNewerThanSync = outcome.Plan.NewerThanSync, reposExpired = outcome.ReposExpired, tagIds = outcome.Plan.TagIds,
-                }, tx);
+                    var action = $"register volume '{r.Name}' if absent, re-point {plan.ToMove} COMPLETE builds (created at or before event {synced}) to it, expire the repos of {plan.TagIds.Count} tags"
+                        + (needLink ? $", link {volDir} → {path}" : "") + (r.CompatLinks ? ", write compatibility links" : "");
+                    if (!confirm(r.Connection.ToString(), action)) return null;
+                }
+                if (needLink)
+                {
+                    Directory.CreateDirectory(System.IO.Path.GetDirectoryName(volDir)!);
+                    File.CreateSymbolicLink(volDir, path);
+                    createdLink = true;
+                    log.LogInformation("Linked {VolDir} to {Path}", volDir, path);
+                }
+                Report(scope, "Re-pointing builds", $"{plan.ToMove} builds", 40);
+                outcome = await VolumeRepointer.ApplyAsync(conn, tx, plan, r.Name, synced, ct);
+                if (outcome.VolumeCreated || outcome.Repointed > 0)
+                {
+                    await StagingMarker.EnsureTableAsync(conn, tx);
+                    await StagingMarker.AppendAsync(conn, "volume", path, synced, new
+                    {
+                        volume = r.Name, volumeId = outcome.VolumeId, path, readOnly, volumeCreated = outcome.VolumeCreated,
+                        buildsRepointed = outcome.Repointed, buildsSkippedByState = outcome.Plan.SkippedByState,
+                        buildsNewerThanSync = outcome.Plan.NewerThanSync, reposExpired = outcome.ReposExpired, tagIds = outcome.Plan.TagIds,
+                    }, tx);
+                }
+                await tx.CommitAsync(ct);
             }
-            await tx.CommitAsync(ct);
+            catch
+            {
+                if (createdLink) try { File.Delete(volDir); } catch (IOException) { }
+                throw;
+            }
         }
-        catch
-        {
-            if (createdLink) try { File.Delete(volDir); } catch (IOException) { }
-            throw;
-        }
+        log.LogInformation("The re-point UPDATE of {Moved} builds took {Seconds:0.00} s", outcome.Repointed, outcome.UpdateDuration.TotalSeconds);
         log.LogInformation("Volume {Volume} (id {Id}): {Moved} builds re-pointed, {Repos} repos expired", r.Name, outcome.VolumeId, outcome.Repointed, outcome.ReposExpired);
 
         long links = 0;
@@ -136,7 +136,7 @@ public sealed class SecondaryVolumeService
             SyncedEvent = synced, BuildsRepointed = outcome.Repointed, BuildsSkippedByState = outcome.Plan.SkippedByState,
             BuildsNewerThanSync = outcome.Plan.NewerThanSync, BuildsSampled = tree.Sampled, BuildsMissingOnVolume = tree.Missing,
             ReposExpired = outcome.ReposExpired, TagsAffected = outcome.Plan.TagIds.Count, LinksCreated = links + (createdLink ? 1 : 0),
-            VolumeRegistered = outcome.VolumeCreated, AlreadyDone = already, Duration = clock.Elapsed, Connection = r.Connection,
+            VolumeRegistered = outcome.VolumeCreated, AlreadyDone = already, RepointDuration = outcome.UpdateDuration, Duration = clock.Elapsed, Connection = r.Connection,
         };
     }
 
