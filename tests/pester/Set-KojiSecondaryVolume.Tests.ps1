@@ -13,7 +13,7 @@ BeforeAll {
     $script:n = 0
 
     function New-StagingDb {
-        $name = "stg_$PID_$((++$script:n))"
+        $name = "stg_${PID}_$((++$script:n))"
         Invoke-KojiTestPsql -Pg $pg -Database postgres -Sql "CREATE DATABASE $name TEMPLATE koji_fixture_template" | Out-Null
         Invoke-KojiTestPsql -Pg $pg -Database $name -Sql @"
 CREATE TABLE kojistaging_marker (id bigserial PRIMARY KEY, kind text NOT NULL, recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
