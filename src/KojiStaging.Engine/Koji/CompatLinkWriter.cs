@@ -1,3 +1,4 @@
+using KojiStaging.Engine.Files;
 using KojiStaging.Engine.Diagnostics;
 using Microsoft.Extensions.Logging;
 

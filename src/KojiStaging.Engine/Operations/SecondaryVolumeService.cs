@@ -1,3 +1,4 @@
+using KojiStaging.Engine.Files;
 using System.Diagnostics;
 using Dapper;
 using KojiStaging.Engine.Database;

@@ -1,3 +1,4 @@
+using KojiStaging.Engine.Files;
 using Dapper;
 using KojiStaging.Engine.Diagnostics;
 using KojiStaging.Engine.Database;

@@ -1,3 +1,4 @@
+using KojiStaging.Engine.Files;
 using KojiStaging.Engine.Diagnostics;
 using KojiStaging.Engine.Storage.Local;
 
@@ -19,7 +20,7 @@ public sealed class OverlaySnapshotProviderTests : IDisposable
 
     public void Dispose()
     {
-        foreach (var m in MountTable.Read().Where(m => m.MountPoint.StartsWith(_dir)).Reverse())
+        foreach (var m in MountTable.Read().Entries.Where(m => m.MountPoint.StartsWith(_dir)).Reverse())
             System.Diagnostics.Process.Start("umount", new[] { "-l", m.MountPoint })!.WaitForExit();
         Directory.Delete(_dir, true);
     }
@@ -37,7 +38,7 @@ public sealed class OverlaySnapshotProviderTests : IDisposable
         }
         var s = await Provider.CreateAsync(new LocalSnapshotRequest("stg", Source, Root, MaxSize: 1000, SyncedEvent: 166), EngineScope.Silent());
         Assert.True(s.Mounted);
-        Assert.Equal("overlay", MountTable.Find(s.Path)?.FsType);
+        Assert.Equal("overlay", MountTable.Read().MountedAt(s.Path)?.FsType);
         Assert.Equal("prod", File.ReadAllText(Path.Combine(s.Path, "README")));
 
         File.WriteAllText(Path.Combine(s.Path, "README"), "staging wrote this");
@@ -66,7 +67,7 @@ public sealed class OverlaySnapshotProviderTests : IDisposable
 
         var r = await Provider.RemoveAsync(new LocalSnapshotKey(Root, "stg"), false, EngineScope.Silent());
 
-        Assert.Null(MountTable.Find(mount));
+        Assert.Null(MountTable.Read().MountedAt(mount));
         Assert.False(Directory.Exists(Path.Combine(Root, "stg")));
         Assert.False(Directory.Exists(mount));
         Assert.Contains($"mount {mount}", r.Removed);

@@ -1,3 +1,4 @@
+using KojiStaging.Engine.Files;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -102,7 +103,7 @@ public sealed partial class OverlaySnapshotProvider : IWritableSnapshotProvider<
             ?? throw new StagingException("LocalSnapshotNotFound", StagingErrorCategory.ObjectNotFound,
                 $"There is no local snapshot '{key.Name}' made by KojiStaging in {key.Root} (no {MetadataFile}); nothing was removed.", key.Name);
         var removed = new List<string>();
-        if (MountTable.Find(meta.Path) is not null)
+        if (MountTable.Read().MountedAt(meta.Path) is not null)
         {
             log.LogInformation("Unmounting {Path}", meta.Path);
             try
@@ -119,7 +120,7 @@ public sealed partial class OverlaySnapshotProvider : IWritableSnapshotProvider<
             }
             removed.Add($"mount {meta.Path}");
         }
-        if (MountTable.Find(meta.Path) is not null)
+        if (MountTable.Read().MountedAt(meta.Path) is not null)
             throw new StagingException("LocalSnapshotBusy", StagingErrorCategory.ResourceBusy, $"{meta.Path} is still mounted; nothing was deleted.", meta.Path);
         Directory.Delete(dir, true);
         removed.Add($"directory {dir}");
@@ -145,7 +146,7 @@ public sealed partial class OverlaySnapshotProvider : IWritableSnapshotProvider<
         return new LocalSnapshot
         {
             Name = meta.Name, Source = meta.Source, Path = meta.Path, Root = System.IO.Path.GetDirectoryName(dir)!, UpperDir = meta.Upper, WorkDir = meta.Work,
-            Mounted = MountTable.Find(meta.Path)?.FsType == "overlay", Created = meta.Created, SyncedEvent = meta.SyncedEvent,
+            Mounted = MountTable.Read().MountedAt(meta.Path)?.FsType == "overlay", Created = meta.Created, SyncedEvent = meta.SyncedEvent,
             MaxSize = meta.MaxSize, UsedBytes = bytes, Files = files, AvailableBytes = available,
         };
     }

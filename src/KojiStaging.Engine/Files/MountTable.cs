@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace KojiStaging.Engine.Koji;
+namespace KojiStaging.Engine.Files;
 
 /// <summary>One line of /proc/self/mountinfo (see proc(5)).</summary>
 public sealed record MountEntry(
@@ -67,12 +67,15 @@ public sealed class MountTable
         return best;
     }
 
-    /// <summary>True when <paramref name="path"/> is itself a mount point (after resolving symlinks).</summary>
-    public bool IsMountPoint(string path)
+    /// <summary>The latest mount whose mount point is <paramref name="path"/> itself (after resolving symlinks), if any.</summary>
+    public MountEntry? MountedAt(string path)
     {
         var real = RealPath(path);
-        return Entries.Any(e => e.MountPoint == real);
+        return Entries.LastOrDefault(e => e.MountPoint == real);
     }
+
+    /// <summary>True when <paramref name="path"/> is itself a mount point (after resolving symlinks).</summary>
+    public bool IsMountPoint(string path) => MountedAt(path) is not null;
 
     private static bool Contains(string mountPoint, string path) =>
         mountPoint == "/" || path == mountPoint || path.StartsWith(mountPoint + "/", StringComparison.Ordinal);
