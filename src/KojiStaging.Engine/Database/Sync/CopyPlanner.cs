@@ -30,12 +30,15 @@ public static class CopyPlanner
                 foreach (var tr in rule.Transforms.Where(x => x.Matches(t.Name)))
                 {
                     if (tr.SkipRows) { skip = true; applied.Add(rule.Name); }
-                    foreach (var (col, expr) in tr.Columns ?? new Dictionary<string, string>())
+                    foreach (var (col, template) in tr.Columns ?? new Dictionary<string, string>())
+                    {
+                        var expr = template.Replace("{event}", syncedEvent.ToString());
                         if (t.Columns.Contains(col) && ReferencedColumnsExist(expr, t))
                         {
-                            columns[col] = expr.Replace("{event}", syncedEvent.ToString());
+                            columns[col] = expr;
                             if (!applied.Contains(rule.Name)) applied.Add(rule.Name);
                         }
+                    }
                 }
             if (skip) { plans.Add(new TablePlan(t, Array.Empty<CopyJob>(), true, applied)); continue; }
 
@@ -78,6 +81,13 @@ public static class CopyPlanner
         return (int)Math.Max(1, Math.Min(parts, t.SplitMax.Value - t.SplitMin.Value + 1));
     }
 
-    private static bool ReferencedColumnsExist(string expr, SourceTable t) =>
-        !(expr.Contains("active") && !t.Columns.Contains("active")) && !(expr.Contains("retire_event") && !t.Columns.Contains("retire_event"));
+    private static readonly HashSet<string> SqlWords = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "case", "when", "then", "else", "end", "in", "is", "null", "not", "true", "false", "distinct", "from", "or", "and", "coalesce", "now",
+    };
+
+    /// <summary>A rule's expression is used only when every column it reads exists (other Koji versions lack some).</summary>
+    public static bool ReferencedColumnsExist(string expr, SourceTable t) =>
+        System.Text.RegularExpressions.Regex.Matches(expr, @"\b[A-Za-z_][A-Za-z0-9_]*\b")
+            .Select(m => m.Value).Where(w => !SqlWords.Contains(w)).All(t.Columns.Contains);
 }

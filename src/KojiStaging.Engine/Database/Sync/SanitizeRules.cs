@@ -43,8 +43,13 @@ public static class SanitizeRules
             }),
         new SanitizeRule("Tasks", "FREE, OPEN and ASSIGNED tasks become CANCELED",
             new[] { new TableTransform("task", Columns: Cols(("state", "CASE WHEN state IN (0, 1, 4) THEN 3 ELSE state END"))) }),
-        new SanitizeRule("Builds", "BUILDING builds become CANCELED",
-            new[] { new TableTransform("build", Columns: Cols(("state", "CASE WHEN state = 0 THEN 4 ELSE state END"))) }),
+        new SanitizeRule("Builds", "BUILDING builds become CANCELED (with a completion time, as Koji's check requires)",
+            new[]
+            {
+                new TableTransform("build", Columns: Cols(
+                    ("state", "CASE WHEN state = 0 THEN 4 ELSE state END"),
+                    ("completion_time", "CASE WHEN state = 0 THEN coalesce(completion_time, now()) ELSE completion_time END"))),
+            }),
         new SanitizeRule("Repos", "INIT, READY and EXPIRED repos become DELETED (staging regenerates them)",
             new[] { new TableTransform("repo", Columns: Cols(("state", "CASE WHEN state IN (0, 1, 2) THEN 3 ELSE state END"))) }),
         new SanitizeRule("Buildroots", "open standard buildroots retired (state EXPIRED, retire_event = synced event)",

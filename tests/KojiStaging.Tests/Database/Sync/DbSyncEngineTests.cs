@@ -51,8 +51,14 @@ public class DbSyncEngineTests
     public async Task Every_sanitise_rule_takes_effect()
     {
         var c = new SyncCase("sync_rules");
+        TestClusters.Prod.Psql(c.ProdDb, """
+            INSERT INTO build (id, volume_id, pkg_id, version, release, state, owner, create_event) VALUES (900, 0, 1, '9', '9', 0, 1, 166);
+            INSERT INTO repo (id, create_event, tag_id, state) VALUES (900, 166, 1, 1);
+            """);
         var r = await c.RunAsync();
         Assert.Equal(SanitizeRules.Names.OrderBy(n => n), r!.RulesApplied.OrderBy(n => n));
+        Assert.Equal(4, await SyncCase.QueryAsync<int>(c.LiveCs, "SELECT state FROM build WHERE id = 900"));
+        Assert.Equal(3, await SyncCase.QueryAsync<int>(c.LiveCs, "SELECT state FROM repo WHERE id = 900"));
         var cs = c.LiveCs;
         Assert.Equal(34, await SyncCase.QueryAsync<long>(c.ProdCs, "SELECT count(*) FROM sessions"));
         Assert.Equal(0, await SyncCase.QueryAsync<long>(cs, "SELECT count(*) FROM sessions"));
