@@ -29,8 +29,8 @@ public sealed class DbSyncEngine
         if (string.IsNullOrEmpty(live))
             throw new StagingException("DestinationDatabaseMissing", StagingErrorCategory.InvalidArgument,
                 "The destination names no database: say which database is live staging, e.g. 'Host=db-stg;Database=koji'.", o.Destination.ToString());
-        var sourceCs = new NpgsqlConnectionStringBuilder(o.Source.SourceConnectionString) { CommandTimeout = 0 }.ConnectionString;
-        var targetBase = new NpgsqlConnectionStringBuilder(o.Destination.ConnectionString) { CommandTimeout = 0 }.ConnectionString;
+        var sourceCs = new NpgsqlConnectionStringBuilder(o.Source.SourceConnectionString) { CommandTimeout = 0, Pooling = false }.ConnectionString;
+        var targetBase = new NpgsqlConnectionStringBuilder(o.Destination.ConnectionString) { CommandTimeout = 0, Pooling = false }.ConnectionString;
         var server = $"{o.Destination.Host}:{o.Destination.Port}";
         var workers = Math.Max(1, o.ThrottleLimit);
 
