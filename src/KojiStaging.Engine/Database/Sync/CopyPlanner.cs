@@ -8,8 +8,9 @@ public sealed record TablePlan(SourceTable Table, IReadOnlyList<CopyJob> Jobs, b
 
 /// <summary>
 /// Turns the discovered tables, the active sanitise rules and the excluded tables into COPY jobs.
-/// Big tables with a single integer primary key are split into id ranges so several workers copy them
-/// at once (one COPY stream is the bottleneck for Koji's task and buildroot_listing).
+/// Big tables are split so several workers copy them at once (one COPY stream is the bottleneck for Koji's
+/// task and buildroot_listing): by heap block ranges (TID range scans, PostgreSQL 14+) or, on older servers,
+/// by ranges of a single integer primary key.
 /// </summary>
 public static class CopyPlanner
 {
@@ -54,6 +55,19 @@ public static class CopyPlanner
                     : $"COPY (SELECT {select} FROM ONLY {t.QualifiedName}) TO STDOUT (FORMAT binary)";
                 jobs.Add(new CopyJob(t, src, target, 1, 1, t.Bytes, t.EstimatedRows));
             }
+            else if (t.SplitByBlocks)
+            {
+                // Block ranges: each worker reads only its own part of the heap, whatever the table's keys.
+                // The last range is open-ended, so rows in blocks added after the size was read are still covered.
+                long width = t.Pages / parts + 1;
+                for (var i = 0; i < parts; i++)
+                {
+                    var lo = i * width;
+                    var where = i == 0 ? $"ctid < '({width},0)'::tid" : i == parts - 1 ? $"ctid >= '({lo},0)'::tid" : $"ctid >= '({lo},0)'::tid AND ctid < '({lo + width},0)'::tid";
+                    jobs.Add(new CopyJob(t, $"COPY (SELECT {select} FROM ONLY {t.QualifiedName} WHERE {where}) TO STDOUT (FORMAT binary)",
+                        target, i + 1, parts, t.Bytes / parts, t.EstimatedRows / parts));
+                }
+            }
             else
             {
                 var key = Ident.Quote(t.SplitColumn!);
@@ -74,11 +88,13 @@ public static class CopyPlanner
     /// <summary>A table above half a worker's fair share is split into about one range per worker (at most 4 per worker).</summary>
     public static int PartsFor(SourceTable t, long totalBytes, int workers)
     {
-        if (t.SplitColumn is null || t.SplitMin is null || t.SplitMax is null || t.Bytes < MinSplitBytes || workers <= 1) return 1;
+        var byKey = t.SplitColumn is not null && t.SplitMin is not null && t.SplitMax is not null;
+        if (!(t.SplitByBlocks || byKey) || t.Bytes < MinSplitBytes || workers <= 1) return 1;
         var share = totalBytes / workers;
         if (t.Bytes < share / 2) return 1;
         var parts = (int)Math.Clamp(t.Bytes * 2 / Math.Max(1, share), workers, workers * 4L);
-        return (int)Math.Max(1, Math.Min(parts, t.SplitMax.Value - t.SplitMin.Value + 1));
+        var most = t.SplitByBlocks ? t.Pages : t.SplitMax!.Value - t.SplitMin!.Value + 1;
+        return (int)Math.Max(1, Math.Min(parts, most));
     }
 
     private static readonly HashSet<string> SqlWords = new(StringComparer.OrdinalIgnoreCase)

@@ -6,8 +6,11 @@ namespace KojiStaging.Engine.Database.Sync;
 /// <summary>A table of the source as discovered from pg_catalog (no Koji version is assumed).</summary>
 public sealed record SourceTable(
     string Schema, string Name, IReadOnlyList<string> Columns, long EstimatedRows, long Bytes,
-    string? SplitColumn, long? SplitMin, long? SplitMax)
+    string? SplitColumn, long? SplitMin, long? SplitMax, long Pages = 0)
 {
+    /// <summary>Whether the table can be split by block ranges (PostgreSQL 14+ TID range scans read only their blocks).</summary>
+    public bool SplitByBlocks => Pages > 1;
+
     public string QualifiedName => $"{Ident.Quote(Schema)}.{Ident.Quote(Name)}";
     /// <summary>The name shown to operators: bare for public, schema-qualified otherwise.</summary>
     public string DisplayName => Schema == "public" ? Name : $"{Schema}.{Name}";
@@ -26,6 +29,8 @@ public static class SourceCatalog
 
     public static async Task<IReadOnlyList<SourceTable>> ReadTablesAsync(NpgsqlConnection conn, CancellationToken ct)
     {
+        var tidRanges = await conn.ExecuteScalarAsync<int>(new CommandDefinition("SELECT current_setting('server_version_num')::int", cancellationToken: ct)).ConfigureAwait(false) >= 140000;
+        var blockSize = await conn.ExecuteScalarAsync<long>(new CommandDefinition("SELECT current_setting('block_size')::bigint", cancellationToken: ct)).ConfigureAwait(false);
         var rows = await conn.QueryAsync<(string schema, string name, float reltuples, long bytes, string[] cols, string? splitcol)>(new CommandDefinition($"""
             SELECT n.nspname, c.relname, c.reltuples, pg_relation_size(c.oid),
                    ARRAY(SELECT a.attname::text FROM pg_attribute a
@@ -43,14 +48,15 @@ public static class SourceCatalog
         foreach (var r in rows)
         {
             long? min = null, max = null;
-            if (r.splitcol is not null && r.bytes > 0)
+            if (r.splitcol is not null && r.bytes >= CopyPlanner.MinSplitBytes && !tidRanges)
             {
                 var q = Ident.Quote(r.splitcol);
                 var range = await conn.QuerySingleAsync<(long?, long?)>(new CommandDefinition(
                     $"SELECT min({q})::bigint, max({q})::bigint FROM {Ident.Quote(r.schema)}.{Ident.Quote(r.name)}", cancellationToken: ct)).ConfigureAwait(false);
                 (min, max) = range;
             }
-            tables.Add(new SourceTable(r.schema, r.name, r.cols, Math.Max(0, (long)r.reltuples), r.bytes, r.splitcol, min, max));
+            var pages = tidRanges ? r.bytes / Math.Max(1, blockSize) : 0;
+            tables.Add(new SourceTable(r.schema, r.name, r.cols, Math.Max(0, (long)r.reltuples), r.bytes, r.splitcol, min, max, pages));
         }
         return tables;
     }

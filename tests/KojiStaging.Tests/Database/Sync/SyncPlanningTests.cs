@@ -23,6 +23,17 @@ public class SyncPlanningTests
     }
 
     [Fact]
+    public void Tables_without_a_key_are_split_by_block_ranges_with_an_open_last_range()
+    {
+        var listing = new SourceTable("public", "buildroot_listing", new[] { "buildroot_id", "rpm_id", "is_update" }, 30_000_000, 1L << 30, null, null, null, (1L << 30) / 8192);
+        var jobs = CopyPlanner.Plan(new[] { listing }, SanitizeRules.All, Array.Empty<string>(), 2, 166).Single().Jobs;
+        Assert.True(jobs.Count >= 2);
+        Assert.EndsWith("WHERE ctid < '" + (listing.Pages / jobs.Count + 1) + ",0)'::tid) TO STDOUT (FORMAT binary)", jobs[0].SourceSql.Replace("'(", "'"));
+        Assert.DoesNotContain(" AND ", jobs[^1].SourceSql);
+        Assert.Contains("ctid >= ", jobs[^1].SourceSql);
+    }
+
+    [Fact]
     public void Rules_skip_rows_filter_columns_and_tolerate_other_koji_versions()
     {
         var tables = new[]
