@@ -61,7 +61,7 @@ try {
     Set-Content $runner @"
 Import-Module '$module'
 `$r = Sync-KojiStagingDb -Source '$src' -Destination '$dst' -ThrottleLimit $Jobs $vfk -Confirm:`$false
-(`$r.PhaseDurations.GetEnumerator() | ForEach-Object { '{0}={1:N1}s' -f `$_.Key, `$_.Value.TotalSeconds }) -join ', ' | Set-Content '$work/phases.txt'
+((`$r.PhaseDurations.GetEnumerator() | ForEach-Object { '{0}={1:N1}s' -f `$_.Key, `$_.Value.TotalSeconds }) -join ', ') + ('; Duration={0:N1}s' -f `$r.Duration.TotalSeconds) | Set-Content '$work/phases.txt'
 "@
     $pwsh = "cd '$root' && dotnet pwsh -NoProfile -NonInteractive -File '$runner'"
     $ours = Timed "c: Sync-KojiStagingDb -ThrottleLimit $Jobs$(if ($vfk) { ' -ValidateForeignKeys' })" $pwsh
