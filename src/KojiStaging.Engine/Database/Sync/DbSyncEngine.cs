@@ -99,7 +99,8 @@ public sealed class DbSyncEngine
         }
         var locale = await snapshot.Connection.QuerySingleAsync<(string enc, string collate, string ctype)>(
             "SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database WHERE datname = current_database()").ConfigureAwait(false);
-        await swapper.CreateAsync(fresh, locale.enc, locale.collate, locale.ctype, ct).ConfigureAwait(false);
+        try { await swapper.CreateAsync(fresh, locale.enc, locale.collate, locale.ctype, ct).ConfigureAwait(false); }
+        catch (PostgresException ex) { throw PgConnector.Translate(ex, targetBase, "staging"); }
         log.LogInformation("Created {Database}", fresh);
         var freshCs = PgConnectionFactory.WithDatabase(targetBase, fresh);
         var loader = new ParallelLoader(snapshot, freshCs, scope, o.FaultHook);

@@ -70,6 +70,9 @@ public sealed class ParallelLoader
             });
         }
 
+        // Constraints and indexes of tables that get no copy job at all (e.g. a partitioned parent) still run.
+        var planned = plans.Select(p => $"{p.Table.Schema}.{p.Table.Name}").ToHashSet();
+        foreach (var orphan in perTable.Keys.Where(k => !planned.Contains(k)).ToList()) TableLoaded(orphan);
         var rank = 1;
         foreach (var plan in plans)
         {
