@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using Dapper;
+using KojiStaging.Engine.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace KojiStaging.Engine.Database.Sync;
+
+/// <summary>
+/// Sync-KojiStagingDb's engine: copies production's Koji database into a new database on the staging
+/// server at one exported snapshot, sanitising in the stream, then swaps it in and rotates generations.
+/// Any failure or cancellation drops the half-built database and leaves live staging untouched.
+/// </summary>
+public sealed class DbSyncEngine
+{
+    public static readonly string[] KeyTables = { "build", "rpminfo", "tag_listing", "task", "events" };
+
+    public async Task<DbSyncResult?> RunAsync(DbSyncOptions o, EngineScope scope)
+    {
+        var log = scope.Logger<DbSyncEngine>();
+        var ct = scope.Cancellation;
+        var total = Stopwatch.StartNew();
+        var phases = new Dictionary<string, TimeSpan>();
+        var rules = SanitizeRules.Select(o.SkipSanitize);
+        foreach (var f in o.PostSyncSql)
+            if (!File.Exists(f))
+                throw new StagingException("PostSyncSqlNotFound", StagingErrorCategory.ObjectNotFound, $"The post-sync SQL file '{f}' does not exist.", f);
+        var live = o.Destination.Database;
+        if (string.IsNullOrEmpty(live))
+            throw new StagingException("DestinationDatabaseMissing", StagingErrorCategory.InvalidArgument,
+                "The destination names no database: say which database is live staging, e.g. 'Host=db-stg;Database=koji'.", o.Destination.ToString());
+        var sourceCs = new NpgsqlConnectionStringBuilder(o.Source.SourceConnectionString) { CommandTimeout = 0, Pooling = false }.ConnectionString;
+        var targetBase = new NpgsqlConnectionStringBuilder(o.Destination.ConnectionString) { CommandTimeout = 0, Pooling = false }.ConnectionString;
+        var server = $"{o.Destination.Host}:{o.Destination.Port}";
+        var workers = Math.Max(1, o.ThrottleLimit);
+
+        void Phase(string name, int pct) =>
+            scope.Progress.Report(new StagingProgress(1, $"Sync-KojiStagingDb {server}/{live}", name, pct));
+        async Task<T> Timed<T>(string name, int pct, Func<Task<T>> work)
+        {
+            Phase(name, pct);
+            log.LogInformation("Phase {Phase}", name);
+            if (o.FaultHook is not null) await o.FaultHook($"phase:{name}", ct).ConfigureAwait(false);
+            var sw = Stopwatch.StartNew();
+            var r = await work().ConfigureAwait(false);
+            phases[name] = sw.Elapsed;
+            log.LogInformation("Phase {Phase} done in {Seconds:F1}s", name, sw.Elapsed.TotalSeconds);
+            return r;
+        }
+        Task Timed0(string name, int pct, Func<Task> work) => Timed(name, pct, async () => { await work().ConfigureAwait(false); return 0; });
+
+        Phase("Connecting", 0);
+        await using var snapshot = await SourceSnapshot.OpenAsync(sourceCs, ct).ConfigureAwait(false);
+        log.LogInformation("Source {Source}: snapshot {Snapshot}, synced event {Event} ({Time:u})", o.Source, snapshot.SnapshotId, snapshot.SyncedEvent, snapshot.SyncedEventTime);
+        await using var admin = await OpenAdminAsync(targetBase, ct).ConfigureAwait(false);
+        var swapper = new GenerationSwapper(admin, live, log);
+        var liveExists = await swapper.ExistsAsync(live, ct).ConfigureAwait(false);
+        var liveMarked = false;
+        if (liveExists)
+        {
+            await using var liveConn = await PgConnector.OpenAsync(targetBase, "staging", ct).ConfigureAwait(false);
+            var id = await ServerIdentity.ReadAsync(liveConn, ct).ConfigureAwait(false);
+            if (id.SameDatabaseAs(snapshot.Identity))
+                throw new StagingException("SourceIsDestination", StagingErrorCategory.InvalidArgument,
+                    $"The source and the destination are the same database ({o.Source} and {o.Destination}): refusing to replace production with a copy of itself.", o.Destination.ToString());
+            liveMarked = await StagingMarker.IsMarkedAsync(liveConn).ConfigureAwait(false);
+            if (!liveMarked && !o.Force)
+                throw new StagingException("DestinationNotStaging", StagingErrorCategory.InvalidOperation,
+                    $"The destination database '{live}' on {server} exists but has no KojiStaging marker, so it may not be a staging copy. Use -Force to replace it.", live)
+                { RecommendedAction = "Check that the destination really is the staging server, then repeat with -Force." };
+        }
+
+        var tables = await SourceCatalog.ReadTablesAsync(snapshot.Connection, ct).ConfigureAwait(false);
+        var unknown = o.ExcludeTableData.Where(x => !tables.Any(t => t.DisplayName == x || t.Name == x)).ToList();
+        if (unknown.Count > 0)
+            throw new StagingException("ExcludedTableUnknown", StagingErrorCategory.InvalidArgument,
+                $"-ExcludeTableData names table(s) the source does not have: {string.Join(", ", unknown)}.", unknown[0]);
+        var plans = CopyPlanner.Plan(tables, rules, o.ExcludeTableData, workers, snapshot.SyncedEvent);
+        var applied = rules.Where(r => r.MovesSequences || plans.Any(p => p.Rules.Contains(r.Name))).Select(r => r.Name).ToList();
+        var excluded = plans.Where(p => p.RowsSkipped && (o.ExcludeTableData.Contains(p.Table.Name) || o.ExcludeTableData.Contains(p.Table.DisplayName)))
+            .Select(p => p.Table.DisplayName).ToList();
+
+        var stamp = await UniqueStampAsync(swapper, ct).ConfigureAwait(false);
+        var fresh = swapper.NameFor("new", stamp);
+        var keep = Math.Max(0, o.KeepGenerations);
+        var existingGens = await swapper.GenerationsAsync("gen", ct).ConfigureAwait(false);
+        var previousName = liveExists ? swapper.NameFor("gen", stamp) : null;
+        var afterSwap = (previousName is null ? existingGens : existingGens.Prepend(previousName)).ToList();
+        var plan = new SyncPlan(server, live, liveExists, liveMarked, fresh, previousName, afterSwap.Skip(keep).ToList(),
+            o.Source.ToString(), snapshot.SyncedEvent, plans.Count, tables.Sum(t => t.Bytes), applied, excluded);
+        log.LogInformation("Plan: {Plan}", plan.Describe());
+        if (o.Approve is not null && !await o.Approve(plan).ConfigureAwait(false)) return null;
+
+        await swapper.LockAsync(ct).ConfigureAwait(false);
+        foreach (var stale in await swapper.GenerationsAsync("new", ct).ConfigureAwait(false))
+        {
+            log.LogWarning("Dropping {Database}, left behind by an interrupted sync", stale);
+            await swapper.DropAsync(stale, ct).ConfigureAwait(false);
+        }
+        var locale = await snapshot.Connection.QuerySingleAsync<(string enc, string collate, string ctype)>(
+            "SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database WHERE datname = current_database()").ConfigureAwait(false);
+        try { await swapper.CreateAsync(fresh, locale.enc, locale.collate, locale.ctype, ct).ConfigureAwait(false); }
+        catch (PostgresException ex) { throw PgConnector.Translate(ex, targetBase, "staging"); }
+        log.LogInformation("Created {Database}", fresh);
+        var freshCs = PgConnectionFactory.WithDatabase(targetBase, fresh);
+        var loader = new ParallelLoader(snapshot, freshCs, scope, o.FaultHook);
+        try
+        {
+            var postData = await Timed("Schema", 5, async () =>
+            {
+                var pre = SchemaDump.DumpAsync(sourceCs, snapshot.SnapshotId, "pre-data", Array.Empty<string>(), ct);
+                var post = SchemaDump.DumpAsync(sourceCs, snapshot.SnapshotId, "post-data", Array.Empty<string>(), ct);
+                await using var conn = await loader.OpenTargetAsync(ct).ConfigureAwait(false);
+                await conn.ExecuteAsync(new CommandDefinition(await pre.ConfigureAwait(false), cancellationToken: ct)).ConfigureAwait(false);
+                var sequences = await SourceCatalog.ReadSequencesAsync(snapshot.Connection, ct).ConfigureAwait(false);
+                foreach (var s in sequences.Where(s => s.LastValue is not null))
+                    await conn.ExecuteAsync(new CommandDefinition($"SELECT pg_catalog.setval({Ident.Literal(s.QualifiedName)}, {s.LastValue}, true)", cancellationToken: ct)).ConfigureAwait(false);
+                return SchemaDump.ParsePostData(await post.ConfigureAwait(false));
+            }).ConfigureAwait(false);
+            await Timed0("Data and indexes", 10, () => loader.LoadAsync(plans, postData, workers, ct)).ConfigureAwait(false);
+            await Timed0("Foreign keys", 80, async () =>
+            {
+                await loader.ForeignKeysAsync(postData, o.ValidateForeignKeys, workers, ct).ConfigureAwait(false);
+                await loader.OtherAsync(postData, ct).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+            var counts = await Timed("Sanitise", 90, async () =>
+            {
+                await using var conn = await loader.OpenTargetAsync(ct).ConfigureAwait(false);
+                await conn.ExecuteAsync("SET search_path = public").ConfigureAwait(false);
+                if (applied.Contains("Sequences")) await SequenceMover.MoveAsync(conn, o.SequenceOffset, log, ct).ConfigureAwait(false);
+                foreach (var file in o.PostSyncSql) await RunPostSyncSqlAsync(conn, file, log, ct).ConfigureAwait(false);
+                await StagingMarker.EnsureTableAsync(conn).ConfigureAwait(false);
+                await StagingMarker.AppendAsync(conn, "sync", o.Source.ToString(), snapshot.SyncedEvent, new
+                {
+                    syncedEventTime = snapshot.SyncedEventTime, rulesApplied = applied, excludedTables = excluded,
+                    postSyncSql = o.PostSyncSql.Select(Path.GetFileName).ToArray(), sequenceOffset = o.SequenceOffset,
+                }).ConfigureAwait(false);
+                return await CountAsync(conn, ct).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+            var (previous, dropped) = await Timed("Swap", 95, async () =>
+            {
+                var prev = await swapper.SwapAsync(fresh, stamp, ct).ConfigureAwait(false);
+                return (prev, await swapper.RotateAsync(keep, CancellationToken.None).ConfigureAwait(false));
+            }).ConfigureAwait(false);
+            scope.Progress.Report(new StagingProgress(1, $"Sync-KojiStagingDb {server}/{live}", "done", 100, Completed: true));
+            return new DbSyncResult
+            {
+                Connection = o.Destination.WithDatabase(live), Server = server, Database = live, PreviousGeneration = previous,
+                DroppedGenerations = dropped, SyncedEvent = snapshot.SyncedEvent, SyncedEventTime = snapshot.SyncedEventTime,
+                Source = o.Source.ToString(), Builds = counts.GetValueOrDefault("build"), Rpms = counts.GetValueOrDefault("rpminfo"),
+                TagListings = counts.GetValueOrDefault("tag_listing"), RowCounts = counts, BytesCopied = loader.BytesCopied,
+                RulesApplied = applied, ExcludedTables = excluded, PhaseDurations = phases, Duration = total.Elapsed,
+            };
+        }
+        catch (Exception ex)
+        {
+            log.LogWarning("Sync failed; dropping the half-built database {Database}; live '{Live}' is unchanged", fresh, live);
+            try
+            {
+                if (await swapper.ExistsAsync(fresh, CancellationToken.None).ConfigureAwait(false))
+                    await swapper.DropAsync(fresh, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception dropEx) { log.LogWarning("Could not drop {Database}: {Message}", fresh, dropEx.Message); }
+            if (ex is OperationCanceledException && ct.IsCancellationRequested)
+                throw new StagingException("SyncCancelled", StagingErrorCategory.OperationStopped,
+                    $"The sync was cancelled; '{fresh}' was dropped and '{live}' is unchanged.", live, ex);
+            if (ex is StagingException) throw;
+            throw new StagingException("SyncFailed", StagingErrorCategory.InvalidOperation,
+                $"The sync failed and was rolled back ('{fresh}' dropped, '{live}' unchanged): {SecretRedactor.Redact(ex.Message)}", live, ex);
+        }
+    }
+
+    private static async Task<NpgsqlConnection> OpenAdminAsync(string targetBase, CancellationToken ct)
+    {
+        try
+        {
+            return await PgConnector.OpenAsync(PgConnectionFactory.WithDatabase(targetBase, "postgres"), "staging", ct).ConfigureAwait(false);
+        }
+        catch (StagingException e) when (e.ErrorId == "PgDatabaseNotFound")
+        {
+            return await PgConnector.OpenAsync(PgConnectionFactory.WithDatabase(targetBase, "template1"), "staging", ct).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<string> UniqueStampAsync(GenerationSwapper swapper, CancellationToken ct)
+    {
+        for (var t = DateTimeOffset.UtcNow; ; t = t.AddSeconds(1))
+        {
+            var stamp = GenerationSwapper.Stamp(t);
+            if (!await swapper.ExistsAsync(swapper.NameFor("gen", stamp), ct).ConfigureAwait(false) &&
+                !await swapper.ExistsAsync(swapper.NameFor("new", stamp), ct).ConfigureAwait(false)) return stamp;
+        }
+    }
+
+    private static async Task RunPostSyncSqlAsync(NpgsqlConnection conn, string file, ILogger log, CancellationToken ct)
+    {
+        log.LogInformation("Running post-sync SQL {File}", file);
+        try
+        {
+            await conn.ExecuteAsync("SET search_path = public").ConfigureAwait(false);
+            await conn.ExecuteAsync(new CommandDefinition(await File.ReadAllTextAsync(file, ct).ConfigureAwait(false), cancellationToken: ct, commandTimeout: 0)).ConfigureAwait(false);
+        }
+        catch (PostgresException ex)
+        {
+            throw new StagingException("PostSyncSqlFailed", StagingErrorCategory.InvalidData,
+                $"The post-sync SQL file '{file}' failed: {ex.SqlState} {ex.MessageText}", file, ex);
+        }
+    }
+
+    private static async Task<Dictionary<string, long>> CountAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        var counts = new Dictionary<string, long>();
+        foreach (var t in KeyTables)
+            if (await conn.ExecuteScalarAsync<bool>($"SELECT to_regclass('public.{t}') IS NOT NULL").ConfigureAwait(false))
+                counts[t] = await conn.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT count(*) FROM public.{Ident.Quote(t)}", cancellationToken: ct, commandTimeout: 0)).ConfigureAwait(false);
+        return counts;
+    }
+}

@@ -1,0 +1,45 @@
+namespace KojiStaging.Engine.Database.Sync;
+
+/// <summary>What Sync-KojiStagingDb was asked to do.</summary>
+public sealed class DbSyncOptions
+{
+    public required KojiDatabaseConnection Source { get; init; }
+    /// <summary>The staging server and the live staging database name.</summary>
+    public required KojiDatabaseConnection Destination { get; init; }
+    public int ThrottleLimit { get; init; } = Environment.ProcessorCount;
+    public int KeepGenerations { get; init; } = 2;
+    public IReadOnlyCollection<string> ExcludeTableData { get; init; } = Array.Empty<string>();
+    public IReadOnlyCollection<string> SkipSanitize { get; init; } = Array.Empty<string>();
+    public IReadOnlyList<string> PostSyncSql { get; init; } = Array.Empty<string>();
+    /// <summary>How far above production's value the Sequences rule moves task/repo/buildroot ids.</summary>
+    public long SequenceOffset { get; init; } = 100_000_000;
+    /// <summary>Validate foreign keys after adding them (off: they are added NOT VALID; see docs/performance.md).</summary>
+    public bool ValidateForeignKeys { get; init; }
+    public bool Force { get; init; }
+
+    /// <summary>Asked once with the plan before anything is created; false (e.g. -WhatIf) stops with nothing changed.</summary>
+    public Func<SyncPlan, Task<bool>>? Approve { get; init; }
+
+    /// <summary>Test hook: called at each phase boundary and before each table's copy ("copy:task").</summary>
+    internal Func<string, CancellationToken, Task>? FaultHook { get; init; }
+}
+
+/// <summary>What a sync will do; shown by -WhatIf and asked for by -Confirm.</summary>
+public sealed record SyncPlan(
+    string Server, string Live, bool LiveExists, bool LiveMarked, string NewDatabase, string? PreviousGeneration,
+    IReadOnlyList<string> GenerationsToDrop, string Source, int SyncedEvent, int Tables, long SourceBytes,
+    IReadOnlyList<string> RulesApplied, IReadOnlyList<string> ExcludedTables)
+{
+    public string Describe()
+    {
+        var lines = new List<string>
+        {
+            $"Copy {Tables} tables (~{SourceBytes / 1048576.0:F1} MiB) of {Source} at event {SyncedEvent} into new database '{NewDatabase}' on {Server}",
+            LiveExists ? $"rename live '{Live}' to '{PreviousGeneration}' (its sessions are terminated) and '{NewDatabase}' to '{Live}'" : $"rename '{NewDatabase}' to '{Live}'",
+        };
+        if (GenerationsToDrop.Count > 0) lines.Add($"drop old generation(s) {string.Join(", ", GenerationsToDrop)}");
+        lines.Add($"sanitise: {(RulesApplied.Count == 0 ? "none" : string.Join(", ", RulesApplied))}");
+        if (ExcludedTables.Count > 0) lines.Add($"table data not copied: {string.Join(", ", ExcludedTables)}");
+        return string.Join("; ", lines);
+    }
+}

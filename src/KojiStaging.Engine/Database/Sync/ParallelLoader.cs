@@ -1,0 +1,197 @@
+using System.Collections.Concurrent;
+using Dapper;
+using KojiStaging.Engine.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace KojiStaging.Engine.Database.Sync;
+
+/// <summary>
+/// Loads the data and builds the post-data objects with N workers. Each worker holds one source
+/// connection in the shared snapshot and one connection to the new database. As soon as every range
+/// of a table is in, that table's primary key/unique/check constraints and then its indexes are queued
+/// (ahead of remaining copies), so index builds overlap other tables' copies. Foreign keys follow once
+/// all tables are complete.
+/// </summary>
+public sealed class ParallelLoader
+{
+    private readonly SourceSnapshot _snapshot;
+    private readonly string _targetConnectionString;
+    private readonly EngineScope _scope;
+    private readonly ILogger _log;
+    private readonly Func<string, CancellationToken, Task>? _hook;
+    private long _bytes;
+    private long _bytesTotal;
+
+    public ParallelLoader(SourceSnapshot snapshot, string targetConnectionString, EngineScope scope, Func<string, CancellationToken, Task>? hook)
+    {
+        _snapshot = snapshot; _targetConnectionString = targetConnectionString; _scope = scope; _hook = hook;
+        _log = scope.Logger<ParallelLoader>();
+    }
+
+    public long BytesCopied => Interlocked.Read(ref _bytes);
+
+    private sealed class Worker : IAsyncDisposable
+    {
+        public required int Index { get; init; }
+        public NpgsqlConnection? Source;
+        public NpgsqlConnection? Target;
+        public async ValueTask DisposeAsync()
+        {
+            if (Source is not null) await Source.DisposeAsync().ConfigureAwait(false);
+            if (Target is not null) await Target.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Copies every planned table and builds per-table constraints and indexes.</summary>
+    public async Task LoadAsync(IReadOnlyList<TablePlan> plans, IReadOnlyList<PostDataItem> postData, int workers, CancellationToken ct)
+    {
+        var queue = new WorkQueue<Worker>();
+        var perTable = postData.Where(p => p.Table is not null && p.Kind is PostDataKind.TableConstraint or PostDataKind.Index)
+            .GroupBy(p => p.Table!).ToDictionary(g => g.Key, g => g.ToList());
+        var remaining = new ConcurrentDictionary<string, int>();
+        _bytesTotal = Math.Max(1, plans.Sum(p => p.Jobs.Sum(j => j.EstimatedBytes)));
+
+        void TableLoaded(string table)
+        {
+            if (!perTable.TryGetValue(table, out var items)) return;
+            var constraints = items.Where(i => i.Kind == PostDataKind.TableConstraint).ToList();
+            var indexes = items.Where(i => i.Kind == PostDataKind.Index).ToList();
+            void QueueIndexes()
+            {
+                foreach (var ix in indexes) queue.Add(0, (w, c) => ExecuteAsync(w, ix.Name, ix.Sql, c));
+            }
+            if (constraints.Count == 0) { QueueIndexes(); return; }
+            // ADD PRIMARY KEY takes an ACCESS EXCLUSIVE lock: the table's constraints go one after another, then its indexes in parallel.
+            queue.Add(0, async (w, c) =>
+            {
+                foreach (var con in constraints) await ExecuteAsync(w, con.Name, con.Sql, c).ConfigureAwait(false);
+                QueueIndexes();
+            });
+        }
+
+        // Constraints and indexes of tables that get no copy job at all (e.g. a partitioned parent) still run.
+        var planned = plans.Select(p => $"{p.Table.Schema}.{p.Table.Name}").ToHashSet();
+        foreach (var orphan in perTable.Keys.Where(k => !planned.Contains(k)).ToList()) TableLoaded(orphan);
+        var rank = 1;
+        foreach (var plan in plans)
+        {
+            var key = $"{plan.Table.Schema}.{plan.Table.Name}";
+            if (plan.Jobs.Count == 0) { TableLoaded(key); continue; }
+            remaining[key] = plan.Jobs.Count;
+        }
+        foreach (var job in plans.SelectMany(p => p.Jobs).OrderByDescending(j => j.EstimatedBytes))
+        {
+            var key = $"{job.Table.Schema}.{job.Table.Name}";
+            queue.Add(rank++, async (w, c) =>
+            {
+                await CopyAsync(w, job, c).ConfigureAwait(false);
+                if (remaining.AddOrUpdate(key, 0, (_, n) => n - 1) == 0) TableLoaded(key);
+            });
+        }
+
+        var pool = Enumerable.Range(0, Math.Max(1, workers)).Select(i => new Worker { Index = i }).ToList();
+        try
+        {
+            await queue.RunAsync(pool, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var w in pool)
+            {
+                _scope.Progress.Report(new StagingProgress(10 + w.Index, $"Worker {w.Index + 1}", "done", ParentActivityId: 1, Completed: true));
+                await w.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Adds the foreign keys (NOT VALID: instant), then optionally validates them in parallel per table.</summary>
+    public async Task ForeignKeysAsync(IReadOnlyList<PostDataItem> postData, bool validate, int workers, CancellationToken ct)
+    {
+        var fks = postData.Where(p => p.Kind == PostDataKind.ForeignKey).ToList();
+        await using (var conn = await OpenTargetAsync(ct).ConfigureAwait(false))
+        {
+            // Adding a key takes SHARE ROW EXCLUSIVE on both tables; NOT VALID makes each add a catalog change, so one connection suffices.
+            foreach (var fk in fks)
+                await conn.ExecuteAsync(new CommandDefinition(AsNotValid(fk.Sql), cancellationToken: ct, commandTimeout: 0)).ConfigureAwait(false);
+        }
+        if (!validate || fks.Count == 0) return;
+        var queue = new WorkQueue<Worker>();
+        foreach (var group in fks.Where(f => f.ConstraintName is not null).GroupBy(f => f.Table!).OrderByDescending(g => g.Count()))
+        {
+            var list = group.ToList();
+            queue.Add(0, async (w, c) =>
+            {
+                foreach (var fk in list)
+                    await ExecuteAsync(w, "VALIDATE " + fk.Name, $"ALTER TABLE {QualifiedFromKey(fk.Table!)} VALIDATE CONSTRAINT {fk.ConstraintName}", c).ConfigureAwait(false);
+            });
+        }
+        var pool = Enumerable.Range(0, Math.Max(1, workers)).Select(i => new Worker { Index = i }).ToList();
+        try { await queue.RunAsync(pool, ct).ConfigureAwait(false); }
+        finally { foreach (var w in pool) await w.DisposeAsync().ConfigureAwait(false); }
+    }
+
+    /// <summary>Everything else of post-data (triggers, rules, …), in dump order.</summary>
+    public async Task OtherAsync(IReadOnlyList<PostDataItem> postData, CancellationToken ct)
+    {
+        var rest = postData.Where(p => p.Kind == PostDataKind.Other || p.Table is null && p.Kind != PostDataKind.ForeignKey).ToList();
+        if (rest.Count == 0) return;
+        await using var conn = await OpenTargetAsync(ct).ConfigureAwait(false);
+        foreach (var item in rest)
+            await conn.ExecuteAsync(new CommandDefinition(item.Sql, cancellationToken: ct, commandTimeout: 0)).ConfigureAwait(false);
+    }
+
+    public static string AsNotValid(string sql)
+    {
+        var s = sql.TrimEnd().TrimEnd(';');
+        return s.EndsWith("NOT VALID", StringComparison.Ordinal) ? s + ";" : s + " NOT VALID;";
+    }
+
+    private static string QualifiedFromKey(string key)
+    {
+        var dot = key.IndexOf('.');
+        return $"{Ident.Quote(key[..dot])}.{Ident.Quote(key[(dot + 1)..])}";
+    }
+
+    public async Task<NpgsqlConnection> OpenTargetAsync(CancellationToken ct)
+    {
+        var conn = await PgConnector.OpenAsync(_targetConnectionString, "staging", ct).ConfigureAwait(false);
+        // The new database is thrown away if anything fails, so commits need not wait for the WAL flush.
+        await conn.ExecuteAsync("SET synchronous_commit = off; SELECT pg_catalog.set_config('search_path', '', false)").ConfigureAwait(false);
+        return conn;
+    }
+
+    private async Task CopyAsync(Worker w, CopyJob job, CancellationToken ct)
+    {
+        if (_hook is not null) await _hook($"copy:{job.Table.Name}", ct).ConfigureAwait(false);
+        w.Source ??= await _snapshot.OpenWorkerAsync(ct).ConfigureAwait(false);
+        w.Target ??= await OpenTargetAsync(ct).ConfigureAwait(false);
+        var part = job.Parts > 1 ? $" part {job.Part}/{job.Parts}" : "";
+        var started = DateTime.UtcNow;
+        long last = 0;
+        var bytes = await TableStreamCopier.CopyAsync(w.Source, w.Target, job, n =>
+        {
+            Interlocked.Add(ref _bytes, n - last);
+            last = n;
+            Report(w, $"{job.Table.DisplayName}{part}", n, job);
+        }, ct).ConfigureAwait(false);
+        _log.LogDebug("Copied {Table}{Part}: {Bytes} bytes in {Seconds:F1}s", job.Table.DisplayName, part, bytes, (DateTime.UtcNow - started).TotalSeconds);
+    }
+
+    private void Report(Worker w, string what, long bytes, CopyJob job)
+    {
+        var rows = job.EstimatedBytes > 0 ? (long)(job.EstimatedRows * Math.Min(1.0, (double)bytes / job.EstimatedBytes)) : 0;
+        var pct = (int)Math.Min(100, 100.0 * Interlocked.Read(ref _bytes) / _bytesTotal);
+        _scope.Progress.Report(new StagingProgress(10 + w.Index, $"Worker {w.Index + 1}: copying {what}",
+            $"{bytes / 1048576.0:F1} MiB, ~{rows:N0} of ~{job.EstimatedRows:N0} rows", pct, ParentActivityId: 1));
+    }
+
+    private async Task ExecuteAsync(Worker w, string name, string sql, CancellationToken ct)
+    {
+        w.Target ??= await OpenTargetAsync(ct).ConfigureAwait(false);
+        _scope.Progress.Report(new StagingProgress(10 + w.Index, $"Worker {w.Index + 1}: {name}", "building", ParentActivityId: 1));
+        var started = DateTime.UtcNow;
+        await w.Target.ExecuteAsync(new CommandDefinition(sql, cancellationToken: ct, commandTimeout: 0)).ConfigureAwait(false);
+        _log.LogDebug("{Name} in {Seconds:F1}s", name, (DateTime.UtcNow - started).TotalSeconds);
+    }
+}
