@@ -56,27 +56,10 @@ try {
 
     Step 'Database copy, then the secondary volume'
     $volumeArgs = @{ TopDir = $top; CompatLinks = $true; AllowWritable = $allowWritable; Confirm = $false }
-    if (Get-Command Sync-KojiStagingDb -ErrorAction SilentlyContinue) {
-        Write-Host 'Sync-KojiStagingDb -Source <prod> -Destination <staging> | Set-KojiSecondaryVolume -TopDir <topdir> -CompatLinks'
-        $result = Sync-KojiStagingDb -Source $prodDb -Destination $stgDb -Confirm:$false | Set-KojiSecondaryVolume @volumeArgs
-    } else {
-        Write-Warning ('Sync-KojiStagingDb is not part of this build yet: loading production''s dump with psql and sanitising it ' +
-            'with a few statements instead (sessions, passwords, tokens, sequences, sync marker).')
-        Invoke-KojiTestPsql -Pg $stg -Database postgres -Sql 'CREATE DATABASE koji' | Out-Null
-        $env:PGPASSWORD = $stg.Password
-        try { Invoke-Checked psql @('-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', $stg.Host, '-p', $stg.Port, '-U', $stg.User, '-d', 'koji', '-f', (Join-Path $fixtures 'koji-prod.sql')) }
-        finally { Remove-Item Env:PGPASSWORD -ErrorAction SilentlyContinue }
-        Add-Type -Path (Join-Path (Split-Path $ModulePath) 'KojiStaging.Engine.dll')   # the marker table as the module defines it
-        Invoke-KojiTestPsql -Pg $stg -Database koji -Sql ([KojiStaging.Engine.Database.StagingMarker]::CreateSql) | Out-Null
-        Invoke-KojiTestPsql -Pg $stg -Database koji -Sql @"
-DELETE FROM sessions; UPDATE users SET password = NULL; UPDATE build_reservations SET token = NULL;
-SELECT setval('task_id_seq', 990000000); SELECT setval('repo_id_seq', 990000000);
-INSERT INTO kojistaging_marker (kind, module_version, source, event_id, details)
-    SELECT 'sync', 'demo', 'Host=$($prod.Host);Port=$($prod.Port);Database=koji_prod', max(id), '{"loader": "psql (demo stand-in)"}' FROM events;
-"@ | Out-Null
-        Write-Host 'Set-KojiSecondaryVolume -Connection <staging> -TopDir <topdir> -CompatLinks'
-        $result = Set-KojiSecondaryVolume -Connection $stgDb @volumeArgs
-    }
+    Write-Host 'Sync-KojiStagingDb -Source <prod> -Destination <staging> | Set-KojiSecondaryVolume -TopDir <topdir> -CompatLinks'
+    $sync = Sync-KojiStagingDb -Source $prodDb -Destination $stgDb -Confirm:$false
+    $sync | Format-List | Out-Host
+    $result = $sync | Set-KojiSecondaryVolume @volumeArgs
     $result | Format-List | Out-Host
     Write-Host "compat link: $(Join-Path $top 'packages/hello/2.12.1/2.fc41') -> $((Get-Item (Join-Path $top 'packages/hello/2.12.1/2.fc41')).LinkTarget)"
 

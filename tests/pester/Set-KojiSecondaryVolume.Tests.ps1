@@ -88,3 +88,16 @@ Describe 'Set-KojiSecondaryVolume' {
         $checks.Status | Should -Not -Contain 'Fail'
     }
 }
+
+Describe 'Sync-KojiStagingDb | Set-KojiSecondaryVolume' {
+    It 'runs the secondary-volume strategy as one pipeline, at the synced event' {
+        $top = New-TopDir
+        $src = Get-KojiTestConnectionString -Pg $pg -Database koji_prod
+        $dst = Get-KojiTestConnectionString -Pg $pg -Database "stg_pipe_$PID"
+        $r = Sync-KojiStagingDb -Source $src -Destination $dst -Confirm:$false | Set-KojiSecondaryVolume -TopDir $top -Path $ro -Confirm:$false
+        $r.BuildsRepointed | Should -Be 23
+        Invoke-KojiTestPsql -Pg $pg -Database "stg_pipe_$PID" -Sql "SELECT count(*) FROM sessions" | Should -Be '0'
+        Get-ProdBuildCount "stg_pipe_$PID" | Should -Be '23'
+        Invoke-KojiTestPsql -Pg $pg -Database "stg_pipe_$PID" -Sql "SELECT event_id FROM kojistaging_marker WHERE kind = 'volume'" | Should -Be '166'
+    }
+}
