@@ -28,9 +28,31 @@ public sealed class ModuleLoader : IModuleAssemblyInitializer, IModuleAssemblyCl
     {
         AssemblyLoadContext.Default.Resolving -= ResolveEngine;
         AssemblyLoadContext.Default.Resolving += ResolveEngine;
+        RegisterTypeNames(add: true);
     }
 
-    public void OnRemove(PSModuleInfo psModuleInfo) => AssemblyLoadContext.Default.Resolving -= ResolveEngine;
+    public void OnRemove(PSModuleInfo psModuleInfo)
+    {
+        RegisterTypeNames(add: false);
+        AssemblyLoadContext.Default.Resolving -= ResolveEngine;
+    }
+
+    /// <summary>
+    /// PowerShell resolves type names ([KojiStaging.Engine.Database.KojiDatabaseConnection], -is, New-Object) only
+    /// in the default context. The engine's public types are registered as type accelerators under their full
+    /// names, so scripts can still name them.
+    /// </summary>
+    private static void RegisterTypeNames(bool add)
+    {
+        var accelerators = typeof(PSObject).Assembly.GetType("System.Management.Automation.TypeAccelerators");
+        var method = accelerators?.GetMethod(add ? "Add" : "Remove", BindingFlags.Public | BindingFlags.Static);
+        if (method is null) return;
+        Assembly engine;
+        try { engine = Assembly.Load(new AssemblyName(EngineAssemblyName)); }
+        catch (Exception ex) when (ex is IOException or BadImageFormatException) { return; }
+        foreach (var type in engine.GetExportedTypes().Where(t => t.FullName is not null && !t.IsNested && !t.IsGenericTypeDefinition))
+            method.Invoke(null, add ? new object[] { type.FullName!, type } : new object[] { type.FullName! });
+    }
 
     private static Assembly? ResolveEngine(AssemblyLoadContext defaultContext, AssemblyName name)
     {
