@@ -23,6 +23,7 @@ public static class Program
             object info = args[0] switch
             {
                 "pg" => StartPg(options, disposables),
+                "ontap" => Ontap.OntapService.Start(options, disposables),
                 _ => throw new ArgumentException($"unknown service '{args[0]}'"),
             };
             Console.WriteLine(JsonSerializer.Serialize(info));
