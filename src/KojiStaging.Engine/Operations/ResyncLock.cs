@@ -32,7 +32,14 @@ public sealed class ResyncLock : IDisposable
         catch (IOException ex) when (ex is not FileNotFoundException and not DirectoryNotFoundException)
         {
             var holder = "";
-            try { holder = File.ReadAllText(path).Trim(); } catch (IOException) { }
+            try
+            {
+                // FileShare.ReadWrite takes no flock, so the holder's note is readable while it holds the lock.
+                using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                using var reader = new StreamReader(fs);
+                holder = reader.ReadToEnd().Trim();
+            }
+            catch (IOException) { }
             throw new StagingException("ResyncLocked", StagingErrorCategory.ResourceBusy,
                 $"Another resync holds the lock {path}{(holder.Length > 0 ? $" ({holder})" : "")}; this run did nothing.", path, ex)
             { RecommendedAction = "Wait for the running resync to finish; the lock is released when its process ends." };

@@ -14,3 +14,10 @@ public static class OntapNameLookup
         return await new OntapStorageApi(client).CompleteNamesAsync(svm, prefix, max, ct).ConfigureAwait(false);
     }
 }
+
+/// <summary>Creates ONTAP clients for cmdlets without putting Microsoft.Extensions types in the cmdlet assembly.</summary>
+public static class OntapClientFactory
+{
+    public static OntapRestClient Create(OntapConnectionOptions options, KojiStaging.Engine.Diagnostics.EngineScope scope) =>
+        new(options, scope.Logger<OntapRestClient>());
+}
