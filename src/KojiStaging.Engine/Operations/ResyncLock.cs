@@ -5,8 +5,8 @@ namespace KojiStaging.Engine.Operations;
 /// <summary>
 /// An exclusive, non-blocking lock on a file so two resyncs of one configuration never overlap. On Linux
 /// .NET takes it with flock(LOCK_EX | LOCK_NB) when a file is opened with FileShare.None, so it is the same
-/// lock <c>flock(1)</c> uses, and the kernel drops it when the process dies (no stale locks). The file keeps
-/// the holder's PID and start time for the "locked" message.
+/// lock <c>flock(1)</c> uses, and the kernel drops it when the process dies (no stale locks). The holder's PID and
+/// start time sit in <c>&lt;lock&gt;.holder</c> for the "locked" message.
 /// </summary>
 public sealed class ResyncLock : IDisposable
 {
@@ -32,24 +32,23 @@ public sealed class ResyncLock : IDisposable
         catch (IOException ex) when (ex is not FileNotFoundException and not DirectoryNotFoundException)
         {
             var holder = "";
-            try
-            {
-                // FileShare.ReadWrite takes no flock, so the holder's note is readable while it holds the lock.
-                using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-                using var reader = new StreamReader(fs);
-                holder = reader.ReadToEnd().Trim();
-            }
+            try { holder = File.ReadAllText(HolderPath(path)).Trim(); }   // .NET takes a shared flock on the lock file itself, so the note lives beside it
             catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
             throw new StagingException("ResyncLocked", StagingErrorCategory.ResourceBusy,
                 $"Another resync holds the lock {path}{(holder.Length > 0 ? $" ({holder})" : "")}; this run did nothing.", path, ex)
             { RecommendedAction = "Wait for the running resync to finish; the lock is released when its process ends." };
         }
-        stream.SetLength(0);
-        var text = System.Text.Encoding.UTF8.GetBytes($"pid {Environment.ProcessId} since {DateTimeOffset.UtcNow:u}\n");
-        stream.Write(text);
-        stream.Flush();
+        try { File.WriteAllText(HolderPath(path), $"pid {Environment.ProcessId} since {DateTimeOffset.UtcNow:u}\n"); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
         return new ResyncLock(stream, path);
     }
 
-    public void Dispose() => _stream.Dispose();
+    private static string HolderPath(string path) => path + ".holder";
+
+    public void Dispose()
+    {
+        try { File.Delete(HolderPath(Path)); } catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
+        _stream.Dispose();
+    }
 }
