@@ -24,6 +24,7 @@ public static class Program
             {
                 "pg" => StartPg(options, disposables),
                 "ontap" => Ontap.OntapService.Start(options, disposables),
+                "hub" => KojiHub.KojiHubService.Start(options, disposables),
                 _ => throw new ArgumentException($"unknown service '{args[0]}'"),
             };
             Console.WriteLine(JsonSerializer.Serialize(info));

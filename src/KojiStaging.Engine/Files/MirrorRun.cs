@@ -1,0 +1,374 @@
+using System.Collections.Concurrent;
+using KojiStaging.Engine.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace KojiStaging.Engine.Files;
+
+/// <summary>
+/// One mirror run: walks source and destination directory by directory on the <see cref="WorkQueue"/>,
+/// decides per entry (<see cref="CopyPlanner"/>), copies, links, re-creates symlinks and deletes, and at
+/// the end gives every touched directory the source's owner, mode and mtime (after its content, so the
+/// mtimes stay). With WhatIf it only counts.
+/// </summary>
+internal sealed class MirrorRun
+{
+    private sealed class DirState(string path, FsEntry source, bool mustFix)
+    {
+        public readonly string Path = path;
+        public readonly FsEntry Source = source;
+        public readonly bool MustFix = mustFix;
+        /// <summary>Something in it may still change (a hardlink waiting for its primary, a verification).</summary>
+        public bool Deferred;
+        public volatile bool Changed;
+    }
+
+    private readonly string _src, _dst;
+    private readonly VolumeCopyOptions _o;
+    private readonly EngineScope _scope;
+    private readonly ILogger _log;
+    private readonly CancellationToken _ct;
+    private readonly WorkQueue _queue;
+    private readonly HardlinkMap _links = new();
+    private readonly FileCopier _copier = new();
+    private readonly ConcurrentBag<DirState> _dirs = new();
+    private readonly List<string> _failed = new();
+    private readonly ConcurrentQueue<Action> _afterScan = new();
+
+    public MirrorRun(string source, string destination, VolumeCopyOptions options, EngineScope scope, ILogger log, CancellationTokenSource cts)
+    {
+        _src = source;
+        _dst = destination;
+        _o = options;
+        _scope = scope;
+        _log = log;
+        _ct = cts.Token;
+        _queue = new WorkQueue(cts);
+    }
+
+    public CopyCounters Counters { get; } = new();
+    public IReadOnlyList<string> FailedPaths { get { lock (_failed) return _failed.ToList(); } }
+    public string CopyMethod => _copier.Method;
+
+    private bool DryRun => _o.WhatIf;
+    private static string Join(string dir, string name) => dir.Length == 0 ? name : $"{dir}/{name}";
+
+    /// <summary>Mirrors the included entries; throws on fatal errors (no space, read-only destination) and cancellation.</summary>
+    public void Execute(IReadOnlyList<IncludedEntry> includes, bool destinationCreated)
+    {
+        foreach (var include in includes) StartInclude(include, destinationCreated);
+        _queue.Run(Math.Max(1, _o.ThrottleLimit));
+        while (!_afterScan.IsEmpty)
+        {
+            while (_afterScan.TryDequeue(out var work)) _queue.PostFile(work);
+            _queue.Run(Math.Max(1, _o.ThrottleLimit));
+        }
+        _ct.ThrowIfCancellationRequested();
+        if (DryRun) return;
+        foreach (var dir in _dirs)
+            if (dir.MustFix || dir.Changed) Guard(dir.Path, () => NativeFs.SetPathMetadata(dir.Path, dir.Source));
+    }
+
+    private void StartInclude(IncludedEntry include, bool destinationCreated)
+    {
+        // walk down to the include's parent, creating destination directories on the way
+        var rel = "";
+        var created = destinationCreated;
+        FsEntry? src = NativeFs.TryLstat(_src), dst = DryRun && created ? null : NativeFs.TryLstat(_dst);
+        foreach (var segment in include.Parent.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            rel = Join(rel, segment);
+            src = NativeFs.TryLstat($"{_src}/{rel}");
+            if (src is not { Kind: EntryKind.Directory })
+            {
+                _log.LogWarning("-Include {Include}: {Path} is not a directory in the source; nothing to copy there.", Join(include.Parent, include.Name ?? ""), rel);
+                return;
+            }
+            dst = created ? null : NativeFs.TryLstat($"{_dst}/{rel}");
+            if (dst is { Kind: not EntryKind.Directory })
+            {
+                ReportError(new StagingException("DestinationTypeConflict", StagingErrorCategory.ResourceExists,
+                    $"'{_dst}/{rel}' is not a directory, but the source has a directory there; -Include {include.Parent}/{include.Name} skipped.", $"{_dst}/{rel}"));
+                return;
+            }
+            if (dst is null)
+            {
+                if (!DryRun) NativeFs.MakeDirectory($"{_dst}/{rel}", 0b111_000_000);
+                CopyCounters.Add(ref Counters.DirectoriesCreated);
+                _dirs.Add(new DirState($"{_dst}/{rel}", src.Value, mustFix: true));
+                created = true;
+            }
+        }
+        if (include.Name is not null && NativeFs.TryLstat($"{_src}/{Join(rel, include.Name)}") is null)
+            _log.LogWarning("-Include {Include} does not exist in the source{Delete}.", Join(rel, include.Name), _o.Delete ? "; its copy in the destination is deleted" : "");
+        PostDirectory(rel, include.Name, src!.Value, dst, created);
+    }
+
+    private void PostDirectory(string rel, string? only, FsEntry src, FsEntry? dst, bool created)
+    {
+        CopyCounters.Add(ref Counters.DirectoriesQueued);
+        _queue.PostDirectory(() => ProcessDirectory(rel, only, src, dst, created));
+    }
+
+    private void ProcessDirectory(string rel, string? only, FsEntry srcDir, FsEntry? dstDir, bool created)
+    {
+        try { MirrorDirectory(rel, only, srcDir, dstDir, created); }
+        finally { CopyCounters.Add(ref Counters.DirectoriesScanned); }
+    }
+
+    private void MirrorDirectory(string rel, string? only, FsEntry srcDir, FsEntry? dstDir, bool created)
+    {
+        var srcPath = rel.Length == 0 ? _src : $"{_src}/{rel}";
+        var dstPath = rel.Length == 0 ? _dst : $"{_dst}/{rel}";
+        var sources = new List<FsEntry>();
+        if (!Guard(srcPath, () => NativeFs.ReadDirectory(srcPath, sources))) return; // unreadable: leave its copy alone
+        var existing = new Dictionary<string, FsEntry>(StringComparer.Ordinal);
+        if (!created && dstDir is not null)
+        {
+            var list = new List<FsEntry>();
+            if (!Guard(dstPath, () => NativeFs.ReadDirectory(dstPath, list))) return;
+            foreach (var e in list)
+            {
+                if (!CopyPlanner.IsTempName(e.Name)) { existing[e.Name] = e; continue; }
+                // a leftover of an interrupted run
+                if (!DryRun) Guard($"{dstPath}/{e.Name}", () => TreeDeleter.Delete($"{dstPath}/{e.Name}", e, false, _ct));
+                CopyCounters.Add(ref Counters.TempFilesRemoved);
+            }
+        }
+        CopyCounters.Add(ref Counters.EntriesScanned, sources.Count);
+        var state = new DirState(dstPath, srcDir, created || dstDir is null || CopyPlanner.DirectoryDiffers(srcDir, dstDir.Value, NativeFs.IsRoot));
+        var changed = false;
+        foreach (var s in sources)
+        {
+            _ct.ThrowIfCancellationRequested();
+            if ((only is not null && s.Name != only) || CopyPlanner.IsTempName(s.Name) || (rel.Length == 0 && s.Name == VolumeMarker.FileName)) continue;
+            FsEntry? d = existing.Remove(s.Name, out var found) ? found : null;
+            var child = $"{dstPath}/{s.Name}";
+            Guard(child, () => changed |= MirrorEntry(rel, $"{srcPath}/{s.Name}", s, child, d, state, created || dstDir is null));
+        }
+        if (_o.Delete)
+            foreach (var d in existing.Values)
+            {
+                if ((only is not null && d.Name != only) || (rel.Length == 0 && d.Name == VolumeMarker.FileName)) continue;
+                changed = true;
+                Guard($"{dstPath}/{d.Name}", () => Remove($"{dstPath}/{d.Name}", d));
+            }
+        if (changed) state.Changed = true;
+        if (state.MustFix || changed || state.Deferred) _dirs.Add(state);
+    }
+
+    /// <summary>Handles one source entry; returns true when the directory's content changes now or later.</summary>
+    private bool MirrorEntry(string rel, string srcPath, FsEntry s, string dstPath, FsEntry? d, DirState dir, bool newDir)
+    {
+        var compareOwner = NativeFs.IsRoot;
+        var action = CopyPlanner.Decide(s, d, compareOwner);
+        var changed = false;
+        if (action == FileAction.ReplaceDirectory || (s.Kind == EntryKind.Directory && d is { Kind: not EntryKind.Directory }))
+        {
+            if (d!.Value.Kind == EntryKind.Directory && !_o.Delete)
+                throw new StagingException("DestinationTypeConflict", StagingErrorCategory.ResourceExists,
+                    $"'{dstPath}' is a directory in the destination but not in the source; run with -Delete to replace it.", dstPath);
+            Remove(dstPath, d.Value);
+            d = null;
+            action = FileAction.Copy;
+            changed = true;
+        }
+        switch (s.Kind)
+        {
+            case EntryKind.Directory:
+                var made = d is null;
+                if (made)
+                {
+                    if (!DryRun) NativeFs.MakeDirectory(dstPath, 0b111_000_000);
+                    CopyCounters.Add(ref Counters.DirectoriesCreated);
+                }
+                PostDirectory(Join(rel, s.Name), null, s, d, made);
+                return changed || made;
+            case EntryKind.Symlink:
+                return MirrorSymlink(srcPath, s, dstPath, d, action) || changed;
+            case EntryKind.File when s.Nlink > 1:
+                return MirrorHardlinked(srcPath, s, dstPath, d, action, dir, newDir) || changed;
+            case EntryKind.File:
+                return MirrorFile(srcPath, s, dstPath, d, action, dir, null) || changed;
+            default:
+                _log.LogWarning("Skipping {Path}: not a regular file, directory or symlink.", srcPath);
+                return changed;
+        }
+    }
+
+    private bool MirrorSymlink(string srcPath, FsEntry s, string dstPath, FsEntry? d, FileAction action)
+    {
+        var target = NativeFs.ReadLink(srcPath);
+        if (d is { Kind: EntryKind.Symlink } && NativeFs.ReadLink(dstPath) != target) action = FileAction.Copy;
+        switch (action)
+        {
+            case FileAction.Copy:
+                if (DryRun) _log.LogInformation("Would create symlink {Path} -> {Target}", dstPath, target);
+                else _copier.CreateSymlink(target, s, dstPath);
+                CopyCounters.Add(ref Counters.SymlinksCreated);
+                return true;
+            case FileAction.FixAttributes:
+                if (!DryRun) FileCopier.FixAttributes(dstPath, s, d!.Value);
+                CopyCounters.Add(ref Counters.AttributesUpdated);
+                return false;
+            default:
+                CopyCounters.Add(ref Counters.FilesSkipped);
+                return false;
+        }
+    }
+
+    private bool MirrorFile(string srcPath, FsEntry s, string dstPath, FsEntry? d, FileAction action, DirState dir, HardlinkGroup? group)
+    {
+        if (action == FileAction.Copy)
+        {
+            CopyCounters.Add(ref Counters.FilesPlanned);
+            CopyCounters.Add(ref Counters.BytesPlanned, s.Size);
+            _queue.PostFile(() => CopyJob(srcPath, s, dstPath, dir, group));
+            return true;
+        }
+        if (action == FileAction.FixAttributes)
+        {
+            if (!DryRun) FileCopier.FixAttributes(dstPath, s, d!.Value);
+            CopyCounters.Add(ref Counters.AttributesUpdated);
+        }
+        if (_o.Verify)
+        {
+            dir.Deferred = true;
+            _queue.PostFile(() => VerifyJob(srcPath, s, dstPath, d!.Value, dir, group));
+            return false;
+        }
+        if (action == FileAction.Skip) CopyCounters.Add(ref Counters.FilesSkipped);
+        group?.Complete(dstPath, d!.Value.Dev, d.Value.Ino);
+        return false;
+    }
+
+    private bool MirrorHardlinked(string srcPath, FsEntry s, string dstPath, FsEntry? d, FileAction action, DirState dir, bool newDir)
+    {
+        var group = _links.Join(s, out var primary);
+        if (primary && (d is not null || newDir || action != FileAction.Copy))
+        {
+            group.TryClaim();
+            return MirrorFile(srcPath, s, dstPath, d, action, dir, group);
+        }
+        dir.Deferred = true;
+        if (primary)
+        {
+            // a new name in an existing directory: link it to an up-to-date copy of another name if the scan
+            // finds one, else copy it once the scan is over
+            group.PrimaryDeferred = true;
+            _afterScan.Enqueue(() => { if (group.TryClaim()) { MirrorFile(srcPath, s, dstPath, d, action, dir, group); } });
+        }
+        else if (group.PrimaryDeferred && action != FileAction.Copy && d is { } existing && group.TryClaim())
+        {
+            // this name already has the content: it becomes the group's destination inode
+            if (action == FileAction.FixAttributes && !DryRun) FileCopier.FixAttributes(dstPath, s, existing);
+            CopyCounters.Add(ref Counters.FilesSkipped);
+            group.Complete(dstPath, existing.Dev, existing.Ino);
+            return false;
+        }
+        group.WhenDone(g => { if (g.PrimaryDestination != dstPath) Guard(dstPath, () => LinkMember(g, dstPath, d, dir)); });
+        return false;
+    }
+
+    private void LinkMember(HardlinkGroup g, string dstPath, FsEntry? d, DirState dir)
+    {
+        if (g.Failed)
+            throw new StagingException("HardlinkSourceFailed", StagingErrorCategory.ReadError,
+                $"'{dstPath}' was not linked: another name of the same source file could not be copied.", dstPath);
+        if (d is { Kind: EntryKind.File } e && e.Dev == g.DestinationDev && e.Ino == g.DestinationIno)
+        {
+            CopyCounters.Add(ref Counters.FilesSkipped);
+            return;
+        }
+        if (DryRun) _log.LogInformation("Would link {Path} to {Primary}", dstPath, g.PrimaryDestination);
+        else FileCopier.Link(g.PrimaryDestination!, dstPath);
+        CopyCounters.Add(ref Counters.FilesLinked);
+        dir.Changed = true;
+    }
+
+    private void CopyJob(string srcPath, FsEntry s, string dstPath, DirState dir, HardlinkGroup? group)
+    {
+        var ok = Guard(srcPath, () =>
+        {
+            if (DryRun)
+            {
+                _log.LogInformation("Would copy {Path} ({Bytes} bytes)", dstPath, s.Size);
+                CopyCounters.Add(ref Counters.BytesCopied, s.Size);
+                CopyCounters.Add(ref Counters.FilesCopied);
+                group?.Complete(dstPath, 0, 0);
+                return;
+            }
+            var id = _copier.CopyFile(srcPath, s, dstPath, n => CopyCounters.Add(ref Counters.BytesCopied, n), _ct);
+            CopyCounters.Add(ref Counters.FilesCopied);
+            dir.Changed = true;
+            if (_o.Verify)
+            {
+                if (!ContentVerifier.SameContent(srcPath, dstPath, _ct))
+                    throw new StagingException("VerifyFailed", StagingErrorCategory.WriteError,
+                        $"'{dstPath}' does not have the source's content after copying (SHA-256 differs).", dstPath);
+                CopyCounters.Add(ref Counters.FilesVerified);
+            }
+            group?.Complete(dstPath, id.Dev, id.Ino);
+        });
+        if (!ok) group?.Fail();
+    }
+
+    private void VerifyJob(string srcPath, FsEntry s, string dstPath, FsEntry d, DirState dir, HardlinkGroup? group)
+    {
+        var ok = Guard(srcPath, () =>
+        {
+            if (ContentVerifier.SameContent(srcPath, dstPath, _ct))
+            {
+                CopyCounters.Add(ref Counters.FilesVerified);
+                CopyCounters.Add(ref Counters.FilesSkipped);
+                group?.Complete(dstPath, d.Dev, d.Ino);
+                return;
+            }
+            CopyCounters.Add(ref Counters.VerifyMismatches);
+            _log.LogWarning("{Path} has the source's size and mtime but not its content; {Action}.", dstPath, DryRun ? "it would be copied again" : "copying it again");
+            CopyCounters.Add(ref Counters.FilesPlanned);
+            CopyCounters.Add(ref Counters.BytesPlanned, s.Size);
+            CopyJob(srcPath, s, dstPath, dir, group);
+        });
+        if (!ok) group?.Fail();
+    }
+
+    private void Remove(string path, FsEntry entry)
+    {
+        if (DryRun) _log.LogInformation("Would delete {Path}", path);
+        var (files, dirs) = TreeDeleter.Delete(path, entry, DryRun, _ct);
+        CopyCounters.Add(ref Counters.FilesDeleted, files);
+        CopyCounters.Add(ref Counters.DirectoriesDeleted, dirs);
+    }
+
+    /// <summary>
+    /// Runs one step; a per-file failure becomes a non-terminating error and false. Fatal failures
+    /// (no space, read-only destination) and cancellation propagate and end the run.
+    /// </summary>
+    private bool Guard(string path, Action step)
+    {
+        try
+        {
+            step();
+            return true;
+        }
+        catch (NativeIOException ex)
+        {
+            var error = VolumeCopyErrors.From(ex, _src);
+            if (VolumeCopyErrors.IsFatal(ex, _src)) throw new FatalCopyError(error);
+            ReportError(error);
+        }
+        catch (StagingException ex)
+        {
+            ReportError(ex);
+        }
+        return false;
+    }
+
+    private void ReportError(StagingException error)
+    {
+        CopyCounters.Add(ref Counters.Errors);
+        lock (_failed) if (_failed.Count < 100) _failed.Add(error.Target?.ToString() ?? "");
+        if (_o.OnFileError is { } onError) _scope.Post(() => onError(error));
+        else _log.LogWarning("{Message}", error.Message);
+    }
+}

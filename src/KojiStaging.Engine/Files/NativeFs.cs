@@ -1,0 +1,364 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace KojiStaging.Engine.Files;
+
+/// <summary>A failed system call: the errno, the call and the path it was about.</summary>
+internal sealed class NativeIOException : IOException
+{
+    public NativeIOException(int errno, string operation, string path)
+        : base($"{operation} '{path}': {Marshal.GetPInvokeErrorMessage(errno)}")
+    {
+        Errno = errno;
+        Operation = operation;
+        Path = path;
+    }
+
+    public int Errno { get; }
+    public string Operation { get; }
+    public string Path { get; }
+}
+
+internal enum EntryKind : byte { Other, File, Directory, Symlink }
+
+/// <summary>What lstat says about one directory entry (permission bits only in <see cref="Mode"/>).</summary>
+internal readonly record struct FsEntry(
+    string Name, EntryKind Kind, uint Mode, uint Uid, uint Gid, uint Nlink,
+    ulong Dev, ulong Ino, long Size, long MtimeSec, uint MtimeNsec)
+{
+    public bool SameMtime(in FsEntry other) => MtimeSec == other.MtimeSec && MtimeNsec == other.MtimeNsec;
+    public bool SameOwner(in FsEntry other) => Uid == other.Uid && Gid == other.Gid;
+}
+
+/// <summary>
+/// The only place that talks to libc (Linux, glibc): statx, readdir, open/copy_file_range/FICLONE,
+/// link/symlink/readlink/rename, chmod/chown/utimensat. Every failure becomes a <see cref="NativeIOException"/>.
+/// </summary>
+internal static unsafe partial class NativeFs
+{
+    private const string Libc = "libc.so.6";
+
+    public const int ENOENT = 2, EIO = 5, EACCES = 13, EPERM = 1, EEXIST = 17, EXDEV = 18, ENOTDIR = 20,
+        EISDIR = 21, EINVAL = 22, ENOSPC = 28, EROFS = 30, ENOSYS = 38, ENOTEMPTY = 39, ENOTTY = 25,
+        EOPNOTSUPP = 95, EDQUOT = 122, ELOOP = 40, EINTR = 4, EBADF = 9;
+
+    private const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_EMPTY_PATH = 0x1000;
+    private const int O_RDONLY = 0, O_WRONLY = 1, O_CREAT = 0x40, O_EXCL = 0x80, O_NOATIME = 0x40000, O_CLOEXEC = 0x80000;
+    private const uint StatxMask = 0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x40 | 0x100 | 0x200; // type mode nlink uid gid mtime ino size
+    private const uint FICLONE = 0x40049409;
+    private const long UTIME_NOW = (1L << 30) - 1;
+
+    [StructLayout(LayoutKind.Explicit, Size = 256)]
+    private struct Statx
+    {
+        [FieldOffset(16)] public uint Nlink;
+        [FieldOffset(20)] public uint Uid;
+        [FieldOffset(24)] public uint Gid;
+        [FieldOffset(28)] public ushort Mode;
+        [FieldOffset(32)] public ulong Ino;
+        [FieldOffset(40)] public long Size;
+        [FieldOffset(112)] public long MtimeSec;
+        [FieldOffset(120)] public uint MtimeNsec;
+        [FieldOffset(136)] public uint DevMajor;
+        [FieldOffset(140)] public uint DevMinor;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Timespec { public long Sec; public long Nsec; }
+
+    [LibraryImport(Libc, EntryPoint = "statx", SetLastError = true)] private static partial int statx(int dirfd, byte* path, int flags, uint mask, Statx* buf);
+    [LibraryImport(Libc, EntryPoint = "opendir", SetLastError = true)] private static partial nint opendir(byte* path);
+    [LibraryImport(Libc, EntryPoint = "readdir64", SetLastError = true)] private static partial byte* readdir64(nint dir);
+    [LibraryImport(Libc, EntryPoint = "closedir")] private static partial int closedir(nint dir);
+    [LibraryImport(Libc, EntryPoint = "dirfd")] private static partial int dirfd(nint dir);
+    [LibraryImport(Libc, EntryPoint = "open", SetLastError = true)] private static partial int open(byte* path, int flags, int mode);
+    [LibraryImport(Libc, EntryPoint = "close", SetLastError = true)] private static partial int close(int fd);
+    [LibraryImport(Libc, EntryPoint = "read", SetLastError = true)] private static partial nint read(int fd, byte* buf, nint count);
+    [LibraryImport(Libc, EntryPoint = "write", SetLastError = true)] private static partial nint write(int fd, byte* buf, nint count);
+    [LibraryImport(Libc, EntryPoint = "copy_file_range", SetLastError = true)] private static partial nint copy_file_range(int fdIn, long* offIn, int fdOut, long* offOut, nint len, uint flags);
+    [LibraryImport(Libc, EntryPoint = "ioctl", SetLastError = true)] private static partial int ioctl(int fd, nuint request, int arg);
+    [LibraryImport(Libc, EntryPoint = "fchmod", SetLastError = true)] private static partial int fchmod(int fd, uint mode);
+    [LibraryImport(Libc, EntryPoint = "fchown", SetLastError = true)] private static partial int fchown(int fd, uint uid, uint gid);
+    [LibraryImport(Libc, EntryPoint = "futimens", SetLastError = true)] private static partial int futimens(int fd, Timespec* times);
+    [LibraryImport(Libc, EntryPoint = "utimensat", SetLastError = true)] private static partial int utimensat(int dirfd, byte* path, Timespec* times, int flags);
+    [LibraryImport(Libc, EntryPoint = "chmod", SetLastError = true)] private static partial int chmod(byte* path, uint mode);
+    [LibraryImport(Libc, EntryPoint = "lchown", SetLastError = true)] private static partial int lchown(byte* path, uint uid, uint gid);
+    [LibraryImport(Libc, EntryPoint = "mkdir", SetLastError = true)] private static partial int mkdir(byte* path, uint mode);
+    [LibraryImport(Libc, EntryPoint = "rmdir", SetLastError = true)] private static partial int rmdir(byte* path);
+    [LibraryImport(Libc, EntryPoint = "unlink", SetLastError = true)] private static partial int unlink(byte* path);
+    [LibraryImport(Libc, EntryPoint = "rename", SetLastError = true)] private static partial int rename(byte* from, byte* to);
+    [LibraryImport(Libc, EntryPoint = "link", SetLastError = true)] private static partial int link(byte* from, byte* to);
+    [LibraryImport(Libc, EntryPoint = "symlink", SetLastError = true)] private static partial int symlink(byte* target, byte* path);
+    [LibraryImport(Libc, EntryPoint = "readlink", SetLastError = true)] private static partial nint readlink(byte* path, byte* buf, nint size);
+    [LibraryImport(Libc, EntryPoint = "geteuid")] private static partial uint geteuid();
+    [LibraryImport(Libc, EntryPoint = "realpath", SetLastError = true)] private static partial byte* realpath(byte* path, byte* resolved);
+    [LibraryImport(Libc, EntryPoint = "free")] private static partial void free(void* p);
+
+    public static bool IsRoot { get; } = geteuid() == 0;
+
+    private static NativeIOException Fail(string op, string path) => new(Marshal.GetLastPInvokeError(), op, path);
+
+    /// <summary>A NUL-terminated UTF-8 copy of a path (paths are short; the stack would do, but callers keep it simple).</summary>
+    private static byte[] Z(string path)
+    {
+        var bytes = new byte[Encoding.UTF8.GetMaxByteCount(path.Length) + 1];
+        var n = Encoding.UTF8.GetBytes(path, bytes);
+        bytes[n] = 0;
+        return bytes;
+    }
+
+    private static FsEntry ToEntry(string name, in Statx st)
+    {
+        var kind = (st.Mode & 0xF000) switch { 0x8000 => EntryKind.File, 0x4000 => EntryKind.Directory, 0xA000 => EntryKind.Symlink, _ => EntryKind.Other };
+        var dev = ((ulong)st.DevMajor << 32) | st.DevMinor;
+        return new FsEntry(name, kind, (uint)(st.Mode & 0xFFF), st.Uid, st.Gid, st.Nlink, dev, st.Ino, st.Size, st.MtimeSec, st.MtimeNsec);
+    }
+
+    /// <summary>lstat; null when the path does not exist (or a parent is not a directory).</summary>
+    public static FsEntry? TryLstat(string path)
+    {
+        Statx st;
+        fixed (byte* p = Z(path))
+            if (statx(AT_FDCWD, p, AT_SYMLINK_NOFOLLOW, StatxMask, &st) != 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno is ENOENT or ENOTDIR) return null;
+                throw new NativeIOException(errno, "lstat", path);
+            }
+        return ToEntry(System.IO.Path.GetFileName(path), st);
+    }
+
+    /// <summary>
+    /// Lists a directory with one statx per entry (relative to the open directory, no path walks).
+    /// Returns false when the directory does not exist. Entries that vanish while listing are left out.
+    /// </summary>
+    public static bool ReadDirectory(string path, List<FsEntry> into)
+    {
+        nint dir;
+        fixed (byte* p = Z(path)) dir = opendir(p);
+        if (dir == 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno is ENOENT or ENOTDIR) return false;
+            throw new NativeIOException(errno, "opendir", path);
+        }
+        try
+        {
+            var fd = dirfd(dir);
+            while (true)
+            {
+                Marshal.SetLastPInvokeError(0);
+                var ent = readdir64(dir);
+                if (ent == null)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno != 0) throw new NativeIOException(errno, "readdir", path);
+                    return true;
+                }
+                var name = ent + 19; // struct dirent64: ino(8) off(8) reclen(2) type(1) name[]
+                if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
+                Statx st;
+                if (statx(fd, name, AT_SYMLINK_NOFOLLOW, StatxMask, &st) != 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == ENOENT) continue;
+                    throw new NativeIOException(errno, "lstat", $"{path}/{Marshal.PtrToStringUTF8((nint)name)}");
+                }
+                into.Add(ToEntry(Marshal.PtrToStringUTF8((nint)name)!, st));
+            }
+        }
+        finally { closedir(dir); }
+    }
+
+    public static int OpenRead(string path)
+    {
+        var z = Z(path);
+        fixed (byte* p = z)
+        {
+            var fd = open(p, O_RDONLY | O_CLOEXEC | O_NOATIME, 0);
+            if (fd < 0 && Marshal.GetLastPInvokeError() == EPERM) fd = open(p, O_RDONLY | O_CLOEXEC, 0);
+            if (fd < 0) throw Fail("open", path);
+            return fd;
+        }
+    }
+
+    /// <summary>Creates a new file (mode 0600) for writing; a leftover of the same name is replaced.</summary>
+    public static int CreateExclusive(string path)
+    {
+        fixed (byte* p = Z(path))
+        {
+            var fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0b110_000_000);
+            if (fd < 0 && Marshal.GetLastPInvokeError() == EEXIST)
+            {
+                unlink(p);
+                fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0b110_000_000);
+            }
+            if (fd < 0) throw Fail("create", path);
+            return fd;
+        }
+    }
+
+    public static void Close(int fd, string path)
+    {
+        if (close(fd) != 0) { var errno = Marshal.GetLastPInvokeError(); if (errno != EINTR) throw new NativeIOException(errno, "close", path); }
+    }
+
+    public static void CloseQuietly(int fd) => close(fd);
+
+    /// <summary>FICLONE: 0 on success, otherwise the errno (callers fall back to copying).</summary>
+    public static int TryClone(int fdOut, int fdIn) => ioctl(fdOut, FICLONE, fdIn) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    /// <summary>copy_file_range from the current offsets: bytes copied (0 at EOF) or -errno.</summary>
+    public static long CopyRange(int fdIn, int fdOut, long length)
+    {
+        var n = copy_file_range(fdIn, null, fdOut, null, (nint)length, 0);
+        return n >= 0 ? n : -Marshal.GetLastPInvokeError();
+    }
+
+    public static int Read(int fd, Span<byte> buffer, string path)
+    {
+        fixed (byte* b = buffer)
+            while (true)
+            {
+                var n = read(fd, b, buffer.Length);
+                if (n >= 0) return (int)n;
+                if (Marshal.GetLastPInvokeError() != EINTR) throw Fail("read", path);
+            }
+    }
+
+    public static void WriteAll(int fd, ReadOnlySpan<byte> data, string path)
+    {
+        fixed (byte* b = data)
+        {
+            var done = 0;
+            while (done < data.Length)
+            {
+                var n = write(fd, b + done, data.Length - done);
+                if (n < 0) { if (Marshal.GetLastPInvokeError() == EINTR) continue; throw Fail("write", path); }
+                done += (int)n;
+            }
+        }
+    }
+
+    /// <summary>Owner (when root), permission bits and mtime (ns) of an open file; atime becomes now.</summary>
+    public static void SetMetadata(int fd, in FsEntry from, string path)
+    {
+        if (IsRoot && fchown(fd, from.Uid, from.Gid) != 0) throw Fail("chown", path);
+        if (fchmod(fd, from.Mode) != 0) throw Fail("chmod", path);
+        var times = stackalloc Timespec[2];
+        times[0] = new Timespec { Sec = 0, Nsec = UTIME_NOW };
+        times[1] = new Timespec { Sec = from.MtimeSec, Nsec = from.MtimeNsec };
+        if (futimens(fd, times) != 0) throw Fail("utimensat", path);
+    }
+
+    public static (ulong Dev, ulong Ino) Identity(int fd, string path)
+    {
+        Statx st;
+        byte empty = 0;
+        if (statx(fd, &empty, AT_EMPTY_PATH, StatxMask, &st) != 0) throw Fail("fstat", path);
+        return (((ulong)st.DevMajor << 32) | st.DevMinor, st.Ino);
+    }
+
+    /// <summary>Owner (when root), mode (not for symlinks) and mtime of a path, without following a symlink.</summary>
+    public static void SetPathMetadata(string path, in FsEntry from, bool owner = true, bool mode = true)
+    {
+        fixed (byte* p = Z(path))
+        {
+            if (owner && IsRoot && lchown(p, from.Uid, from.Gid) != 0) throw Fail("chown", path);
+            if (mode && from.Kind != EntryKind.Symlink && chmod(p, from.Mode) != 0) throw Fail("chmod", path);
+            var times = stackalloc Timespec[2];
+            times[0] = new Timespec { Sec = 0, Nsec = UTIME_NOW };
+            times[1] = new Timespec { Sec = from.MtimeSec, Nsec = from.MtimeNsec };
+            if (utimensat(AT_FDCWD, p, times, AT_SYMLINK_NOFOLLOW) != 0) throw Fail("utimensat", path);
+        }
+    }
+
+    public static void Chmod(string path, uint mode)
+    {
+        fixed (byte* p = Z(path)) if (chmod(p, mode) != 0) throw Fail("chmod", path);
+    }
+
+    public static void Lchown(string path, uint uid, uint gid)
+    {
+        fixed (byte* p = Z(path)) if (lchown(p, uid, gid) != 0) throw Fail("chown", path);
+    }
+
+    /// <summary>mkdir; false when it already exists.</summary>
+    public static bool MakeDirectory(string path, uint mode)
+    {
+        fixed (byte* p = Z(path))
+        {
+            if (mkdir(p, mode) == 0) return true;
+            if (Marshal.GetLastPInvokeError() == EEXIST) return false;
+            throw Fail("mkdir", path);
+        }
+    }
+
+    public static void RemoveDirectory(string path)
+    {
+        fixed (byte* p = Z(path)) if (rmdir(p) != 0 && Marshal.GetLastPInvokeError() != ENOENT) throw Fail("rmdir", path);
+    }
+
+    /// <summary>unlink; false when there was nothing to remove.</summary>
+    public static bool Unlink(string path)
+    {
+        fixed (byte* p = Z(path))
+        {
+            if (unlink(p) == 0) return true;
+            if (Marshal.GetLastPInvokeError() == ENOENT) return false;
+            throw Fail("unlink", path);
+        }
+    }
+
+    public static void Rename(string from, string to)
+    {
+        fixed (byte* f = Z(from)) fixed (byte* t = Z(to))
+            if (rename(f, t) != 0) throw Fail("rename", to);
+    }
+
+    /// <summary>link(); a leftover at <paramref name="to"/> is replaced.</summary>
+    public static void Link(string from, string to)
+    {
+        fixed (byte* f = Z(from)) fixed (byte* t = Z(to))
+        {
+            if (link(f, t) == 0) return;
+            if (Marshal.GetLastPInvokeError() == EEXIST && unlink(t) == 0 && link(f, t) == 0) return;
+            throw Fail("link", to);
+        }
+    }
+
+    /// <summary>symlink(); a leftover at <paramref name="path"/> is replaced.</summary>
+    public static void Symlink(string target, string path)
+    {
+        fixed (byte* t = Z(target)) fixed (byte* p = Z(path))
+        {
+            if (symlink(t, p) == 0) return;
+            if (Marshal.GetLastPInvokeError() == EEXIST && unlink(p) == 0 && symlink(t, p) == 0) return;
+            throw Fail("symlink", path);
+        }
+    }
+
+    /// <summary>realpath(3); null when the path does not exist.</summary>
+    public static string? RealPath(string path)
+    {
+        byte* r;
+        fixed (byte* p = Z(path)) r = realpath(p, null);
+        if (r == null)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno is ENOENT or ENOTDIR) return null;
+            throw new NativeIOException(errno, "realpath", path);
+        }
+        try { return Marshal.PtrToStringUTF8((nint)r); }
+        finally { free(r); }
+    }
+
+    public static string ReadLink(string path)
+    {
+        var buf = stackalloc byte[4097];
+        nint n;
+        fixed (byte* p = Z(path)) n = readlink(p, buf, 4096);
+        if (n < 0) throw Fail("readlink", path);
+        return Encoding.UTF8.GetString(buf, (int)n);
+    }
+}

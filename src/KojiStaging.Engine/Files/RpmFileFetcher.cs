@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using KojiStaging.Engine.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace KojiStaging.Engine.Files;
+
+/// <summary>One file the staging tree must hold: its path relative to the topdir and what it must look like.</summary>
+/// <param name="Optional">A file prod may lack (a signed copy whose signature is only cached): missing is reported, not an error.</param>
+public sealed record RpmFileRequest(string RelativePath, RpmFileExpectation Expected, long EstimatedBytes, bool Optional = false);
+
+public sealed record RpmFileResult(RpmFileRequest Request, FetchMethod Method, long Bytes, int Attempts);
+
+/// <summary>
+/// Brings files into a staging topdir in parallel (bounded): each one is written under a temporary
+/// name next to its final place, verified (<see cref="RpmFileVerifier"/>) and only then renamed, so the
+/// tree never holds a partial or wrong file under a real name. Files already present and verified are
+/// skipped; a bad or truncated download is deleted and fetched again (with backoff) up to
+/// <see cref="Attempts"/> times.
+/// </summary>
+public sealed class RpmFileFetcher(RpmFileSource source, string destinationTopDir, int parallelism = 8)
+{
+    public const string TempMarker = ".kojistaging-part-";
+    public int Attempts { get; init; } = 4;
+    public TimeSpan FirstBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    public async Task<IReadOnlyList<RpmFileResult>> FetchAllAsync(IReadOnlyList<RpmFileRequest> files, EngineScope scope, int progressId = 20)
+    {
+        var log = scope.Logger<RpmFileFetcher>();
+        var results = new RpmFileResult[files.Count];
+        var clock = Stopwatch.StartNew();
+        long doneBytes = 0, doneFiles = 0;
+        var total = files.Sum(f => f.EstimatedBytes);
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = scope.Cancellation };
+        await Parallel.ForEachAsync(Enumerable.Range(0, files.Count), options, async (i, ct) =>
+        {
+            results[i] = await FetchOneAsync(files[i], log, ct).ConfigureAwait(false);
+            var n = Interlocked.Increment(ref doneFiles);
+            var b = Interlocked.Add(ref doneBytes, results[i].Bytes);
+            var rate = b / Math.Max(clock.Elapsed.TotalSeconds, 0.001) / (1024 * 1024);
+            scope.Progress.Report(new StagingProgress(progressId, "Copying RPM files",
+                $"{n}/{files.Count} files, {b / (1024.0 * 1024):F1} of {total / (1024.0 * 1024):F1} MiB, {rate:F1} MiB/s",
+                total > 0 ? (int)(100 * b / total) : (int)(100 * n / Math.Max(1, files.Count)), files[i].RelativePath));
+        }).ConfigureAwait(false);
+        scope.Progress.Report(new StagingProgress(progressId, "Copying RPM files", "done", 100, Completed: true));
+        log.LogInformation("Files: {Count} ({Fetched} fetched, {Skipped} already present) {Bytes} bytes in {Seconds:F1}s from {Source}",
+            files.Count, results.Count(r => r.Method != FetchMethod.Skipped), results.Count(r => r.Method == FetchMethod.Skipped),
+            results.Sum(r => r.Bytes), clock.Elapsed.TotalSeconds, source.Describe());
+        return results;
+    }
+
+    /// <summary>Whether the file is already in place and verified (what a dry run or a re-run skips).</summary>
+    public bool IsPresent(RpmFileRequest file)
+    {
+        var final = Path.Combine(destinationTopDir, file.RelativePath);
+        return File.Exists(final) && RpmFileVerifier.Check(final, file.Expected, fullDigest: false) is null;
+    }
+
+    private async Task<RpmFileResult> FetchOneAsync(RpmFileRequest file, ILogger log, CancellationToken ct)
+    {
+        var final = Path.Combine(destinationTopDir, file.RelativePath);
+        if (IsPresent(file)) return new RpmFileResult(file, FetchMethod.Skipped, 0, 0);
+        Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+        string? lastProblem = null;
+        for (var attempt = 1; attempt <= Attempts; attempt++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var temp = $"{Path.GetDirectoryName(final)}/{TempMarker}{Guid.NewGuid():N}-{Path.GetFileName(final)}";
+            try
+            {
+                var method = await source.FetchAsync(file.RelativePath, temp, ct).ConfigureAwait(false);
+                lastProblem = RpmFileVerifier.Check(temp, file.Expected, source.VerifyFullDigest);
+                if (lastProblem is null)
+                {
+                    var bytes = new FileInfo(temp).Length;
+                    File.Move(temp, final, overwrite: true);
+                    return new RpmFileResult(file, method, bytes, attempt);
+                }
+                log.LogWarning("Rejected {File} (attempt {Attempt}): {Problem}", file.RelativePath, attempt, lastProblem);
+            }
+            catch (StagingException ex) when (file.Optional && ex.ErrorId == "SourceFileMissing")
+            {
+                log.LogWarning("Prod has no {File}; skipped (only its signature is cached)", file.RelativePath);
+                return new RpmFileResult(file, FetchMethod.Missing, 0, attempt);
+            }
+            catch (TransientFetchException ex)
+            {
+                lastProblem = ex.Message;
+                log.LogWarning("Fetching {File} failed (attempt {Attempt}): {Problem}", file.RelativePath, attempt, ex.Message);
+            }
+            finally
+            {
+                TryDelete(temp);
+            }
+            if (attempt < Attempts)
+                await Task.Delay(FirstBackoff * Math.Pow(2, attempt - 1), ct).ConfigureAwait(false);
+        }
+        throw new StagingException("RpmFileVerificationFailed", StagingErrorCategory.InvalidData,
+            $"{file.RelativePath} could not be fetched intact after {Attempts} attempts: {lastProblem}", file.RelativePath);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { if (File.Exists(path)) File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,101 @@
+using System.Net;
+using KojiStaging.Engine.Diagnostics;
+
+namespace KojiStaging.Engine.Files;
+
+/// <summary>How a local source file may reach the staging tree.</summary>
+public enum FileLinkMode
+{
+    /// <summary>Always a full copy.</summary>
+    Copy,
+    /// <summary>Reflink (FICLONE) where the filesystem allows, else a copy. The default: staging never shares an inode with prod.</summary>
+    Reflink,
+    /// <summary>Reflink, else a hard link when both trees are on one filesystem, else a copy.</summary>
+    Hardlink,
+}
+
+/// <summary>How one file got into the staging tree.</summary>
+public enum FetchMethod { Skipped, Reflinked, Hardlinked, Copied, Downloaded, Missing }
+
+/// <summary>Where prod's files come from: a topdir path (local or NFS) or a topurl.</summary>
+public abstract class RpmFileSource : IDisposable
+{
+    /// <summary>Whether a fetched file gets the full content digest (downloads) or the header check (local copies).</summary>
+    public abstract bool VerifyFullDigest { get; }
+    public abstract string Describe();
+
+    /// <summary>Puts the file at <paramref name="relativePath"/> under the source root at <paramref name="tempPath"/>.</summary>
+    public abstract Task<FetchMethod> FetchAsync(string relativePath, string tempPath, CancellationToken ct);
+
+    public virtual void Dispose() => GC.SuppressFinalize(this);
+
+    public static RpmFileSource FromTopDir(string topDir, FileLinkMode mode) => new LocalTreeSource(topDir, mode);
+    public static RpmFileSource FromTopUrl(Uri topUrl, HttpMessageHandler? handler = null) => new HttpTreeSource(topUrl, handler);
+}
+
+/// <summary>A transient failure worth another attempt (connection dropped, HTTP 5xx, bad bytes).</summary>
+public sealed class TransientFetchException(string message, Exception? inner = null) : Exception(message, inner);
+
+internal sealed class LocalTreeSource(string topDir, FileLinkMode mode) : RpmFileSource
+{
+    private readonly string _root = Path.GetFullPath(topDir);
+    public override bool VerifyFullDigest => false;
+    public override string Describe() => _root;
+
+    public override Task<FetchMethod> FetchAsync(string relativePath, string tempPath, CancellationToken ct)
+    {
+        var source = Path.Combine(_root, relativePath);
+        if (!File.Exists(source))
+            throw new StagingException("SourceFileMissing", StagingErrorCategory.ObjectNotFound,
+                $"Prod's tree has no file {relativePath} under {_root}.", source);
+        if (mode != FileLinkMode.Copy && NativeFileOps.TryReflink(source, tempPath)) return Task.FromResult(FetchMethod.Reflinked);
+        if (mode == FileLinkMode.Hardlink && NativeFileOps.TryHardlink(source, tempPath)) return Task.FromResult(FetchMethod.Hardlinked);
+        File.Copy(source, tempPath, overwrite: true);
+        return Task.FromResult(FetchMethod.Copied);
+    }
+}
+
+internal sealed class HttpTreeSource : RpmFileSource
+{
+    private readonly Uri _root;
+    private readonly HttpClient _http;
+
+    public HttpTreeSource(Uri topUrl, HttpMessageHandler? handler)
+    {
+        _root = new Uri(topUrl.AbsoluteUri.TrimEnd('/') + "/");
+        _http = handler is null
+            ? new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 32, AutomaticDecompression = DecompressionMethods.None })
+            : new HttpClient(handler, disposeHandler: false);
+        _http.Timeout = TimeSpan.FromMinutes(30);
+        _http.DefaultRequestHeaders.UserAgent.ParseAdd($"KojiStaging/{ModuleInfo.Version}");
+    }
+
+    public override bool VerifyFullDigest => true;
+    public override string Describe() => _root.GetLeftPart(UriPartial.Path);
+
+    public override async Task<FetchMethod> FetchAsync(string relativePath, string tempPath, CancellationToken ct)
+    {
+        var url = new Uri(_root, string.Join('/', relativePath.Split('/').Select(Uri.EscapeDataString)));
+        try
+        {
+            using var response = await _http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+                throw new StagingException("SourceFileMissing", StagingErrorCategory.ObjectNotFound,
+                    $"The topurl has no file {relativePath} (HTTP 404 from {url.GetLeftPart(UriPartial.Authority)}).", url.ToString());
+            if ((int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests)
+                throw new TransientFetchException($"HTTP {(int)response.StatusCode} for {relativePath}");
+            if (!response.IsSuccessStatusCode)
+                throw new StagingException("SourceFileUnavailable", StagingErrorCategory.ResourceUnavailable,
+                    $"The topurl answered HTTP {(int)response.StatusCode} for {relativePath}.", url.ToString());
+            await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+            await using var file = new FileStream(tempPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+            await body.CopyToAsync(file, 1 << 16, ct).ConfigureAwait(false);
+            return FetchMethod.Downloaded;
+        }
+        catch (HttpRequestException ex) { throw new TransientFetchException($"{relativePath}: {ex.Message}", ex); }
+        catch (IOException ex) { throw new TransientFetchException($"{relativePath}: {ex.Message}", ex); }
+        catch (TaskCanceledException ex) when (!ct.IsCancellationRequested) { throw new TransientFetchException($"{relativePath}: timed out", ex); }
+    }
+
+    public override void Dispose() { _http.Dispose(); base.Dispose(); }
+}

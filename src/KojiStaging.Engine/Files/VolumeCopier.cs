@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using KojiStaging.Engine.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace KojiStaging.Engine.Files;
+
+/// <summary>
+/// The full-copy strategy: an incremental, parallel, hardlink- and symlink-preserving mirror of a Koji
+/// tree (or of some of its subtrees). Safe to interrupt: files are written under temporary names and
+/// renamed into place, and the next run removes leftovers and copies only what is missing or changed.
+/// </summary>
+public sealed class VolumeCopier
+{
+    public const string Activity = "Copy-KojiVolume";
+
+    public Task<VolumeCopySummary> RunAsync(VolumeCopyOptions options, EngineScope scope) =>
+        Task.Factory.StartNew(() => Run(options, scope), scope.Cancellation, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    public VolumeCopySummary Run(VolumeCopyOptions options, EngineScope scope)
+    {
+        var log = scope.Logger<VolumeCopier>();
+        var (source, destination, includes) = VolumeCopyPaths.Resolve(options);
+        VolumeMarker.CheckDestination(destination, options.Force);
+        var clock = Stopwatch.StartNew();
+        var created = !Directory.Exists(destination);
+        if (!options.WhatIf)
+        {
+            Directory.CreateDirectory(destination);
+            VolumeMarker.Write(destination, source);
+        }
+        log.LogInformation("{Mode} {Source} to {Destination} ({Workers} workers{Include}{Delete}{Verify})",
+            options.WhatIf ? "Planning a mirror of" : "Mirroring", source, destination, options.ThrottleLimit,
+            includes is [{ Parent: "", Name: null }] ? "" : ", include " + string.Join(", ", includes.Select(i => i.Parent.Length == 0 ? i.Name : $"{i.Parent}/{i.Name}")),
+            options.Delete ? ", delete" : "", options.Verify ? ", verify" : "");
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(scope.Cancellation);
+        var run = new MirrorRun(source, destination, options, scope, log, cts);
+        using var timer = new Timer(_ => scope.Progress.Report(run.Counters.ToProgress(Activity, clock.Elapsed, options.WhatIf)), null, 250, 500);
+        try
+        {
+            run.Execute(includes, created);
+        }
+        catch (FatalCopyError fatal)
+        {
+            throw fatal.Error;
+        }
+        catch (OperationCanceledException) when (!scope.Cancellation.IsCancellationRequested && cts.IsCancellationRequested)
+        {
+            throw new StagingException("CopyAborted", StagingErrorCategory.OperationStopped, "The copy stopped after a failure.", destination);
+        }
+        finally
+        {
+            timer.Dispose();
+            scope.Progress.Report(run.Counters.ToProgress(Activity, clock.Elapsed, options.WhatIf) with { Completed = true });
+        }
+        var c = run.Counters;
+        var summary = new VolumeCopySummary
+        {
+            Source = source,
+            Destination = destination,
+            WhatIf = options.WhatIf,
+            FilesCopied = c.FilesCopied,
+            FilesLinked = c.FilesLinked,
+            SymlinksCreated = c.SymlinksCreated,
+            FilesSkipped = c.FilesSkipped,
+            FilesDeleted = c.FilesDeleted,
+            DirectoriesCreated = c.DirectoriesCreated,
+            DirectoriesDeleted = c.DirectoriesDeleted,
+            AttributesUpdated = c.AttributesUpdated,
+            FilesVerified = c.FilesVerified,
+            VerifyMismatches = c.VerifyMismatches,
+            TempFilesRemoved = c.TempFilesRemoved,
+            Bytes = c.BytesCopied,
+            Duration = clock.Elapsed,
+            Throughput = clock.Elapsed.TotalSeconds > 0 ? c.BytesCopied / clock.Elapsed.TotalSeconds : 0,
+            Errors = c.Errors,
+            FailedPaths = run.FailedPaths,
+            CopyMethod = options.WhatIf ? "" : run.CopyMethod,
+        };
+        log.LogInformation("{Summary} in {Duration:0.0} s", summary.ToString(), summary.Duration.TotalSeconds);
+        return summary;
+    }
+}

@@ -1,0 +1,215 @@
+using System.Net.Http.Headers;
+using System.Text;
+using KojiStaging.Engine.Diagnostics;
+using KojiStaging.Engine.Koji.XmlRpc;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace KojiStaging.Engine.Koji.Hub;
+
+/// <summary>Settings of <see cref="KojiHubClient"/>.</summary>
+public sealed record KojiHubClientOptions
+{
+    /// <summary>Time allowed for one HTTP round trip (request and the whole response body).</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(120);
+    /// <summary>Attempts per call for idempotent reads (1 = no retry).</summary>
+    public int MaxAttempts { get; init; } = 5;
+    /// <summary>Wait before the second attempt; doubles per attempt (±20 % jitter) up to <see cref="MaxBackoff"/>.</summary>
+    public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>Calls per multiCall round trip; longer lists are split into batches of this size.</summary>
+    public int MultiCallBatchSize { get; init; } = 500;
+}
+
+/// <summary>
+/// The Koji hub client: anonymous XML-RPC over HTTP(S) with Koji's wire extensions, multiCall batching,
+/// and retries with exponential backoff for idempotent reads (get*/list*/query*/… and multiCalls made
+/// only of those) on timeouts, connection failures, HTTP 5xx and ServerOffline (fault 1014). It gives up
+/// with "KojiHubUnreachable" after <see cref="KojiHubClientOptions.MaxAttempts"/>; an answer that is not
+/// XML-RPC (HTTP 404, HTML, …) fails at once with "KojiHubProtocolError". Thread-safe.
+/// </summary>
+public sealed class KojiHubClient : IKojiHub, IDisposable
+{
+    public const string UnreachableErrorId = "KojiHubUnreachable";
+    private static readonly string[] IdempotentPrefixes =
+        { "get", "list", "query", "has", "check", "count", "search", "echo", "show", "_listapi", "system.", "filterResults" };
+
+    private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
+    private readonly ILogger _log;
+    private int _roundTrips;
+    private string? _kojiVersion;
+
+    public KojiHubClient(Uri hub, KojiHubClientOptions? options = null, ILogger? logger = null)
+        : this(hub, new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AutomaticDecompression = System.Net.DecompressionMethods.All })
+        { Timeout = System.Threading.Timeout.InfiniteTimeSpan }, options, logger, ownsHttp: true) { }
+
+    /// <param name="http">Used as given (its own Timeout should be infinite: the client applies <see cref="KojiHubClientOptions.Timeout"/>).</param>
+    public KojiHubClient(Uri hub, HttpClient http, KojiHubClientOptions? options = null, ILogger? logger = null)
+        : this(hub, http, options, logger, ownsHttp: false) { }
+
+    private KojiHubClient(Uri hub, HttpClient http, KojiHubClientOptions? options, ILogger? logger, bool ownsHttp)
+    {
+        ArgumentNullException.ThrowIfNull(hub);
+        if (!hub.IsAbsoluteUri || (hub.Scheme != Uri.UriSchemeHttp && hub.Scheme != Uri.UriSchemeHttps))
+            throw new StagingException("KojiHubInvalidUrl", StagingErrorCategory.InvalidArgument,
+                $"'{hub}' is not an http(s) URL of a Koji hub (e.g. https://koji.example.org/kojihub)", hub.ToString());
+        Hub = hub;
+        Options = options ?? new KojiHubClientOptions();
+        if (Options.MaxAttempts < 1 || Options.MultiCallBatchSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), "MaxAttempts and MultiCallBatchSize must be at least 1");
+        _http = http;
+        _ownsHttp = ownsHttp;
+        _log = logger ?? NullLogger.Instance;
+        HubDisplay = new UriBuilder(hub) { UserName = "", Password = "", Query = "" }.Uri.ToString();
+    }
+
+    public Uri Hub { get; }
+    public KojiHubClientOptions Options { get; }
+    /// <summary>The hub URL without user info or query (safe to print).</summary>
+    public string HubDisplay { get; }
+    public int RoundTrips => Volatile.Read(ref _roundTrips);
+    public string? KojiVersion => Volatile.Read(ref _kojiVersion);
+
+    public Task<object?> CallAsync(string method, IReadOnlyList<object?> args, IReadOnlyDictionary<string, object?>? kwargs, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(method);
+        var body = XmlRpcWriter.MethodCall(method, XmlRpcWriter.EncodeArgs(args ?? Array.Empty<object?>(), kwargs));
+        return SendAsync(method, body, IsIdempotent(method), ct);
+    }
+
+    public async Task<IReadOnlyList<KojiCallResult>> MultiCallAsync(IReadOnlyList<KojiCall> calls, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(calls);
+        var results = new KojiCallResult[calls.Count];
+        for (var start = 0; start < calls.Count; start += Options.MultiCallBatchSize)
+        {
+            var count = Math.Min(Options.MultiCallBatchSize, calls.Count - start);
+            var payload = new object?[count];
+            var idempotent = true;
+            for (var i = 0; i < count; i++)
+            {
+                var c = calls[start + i];
+                idempotent &= IsIdempotent(c.Method);
+                payload[i] = new Dictionary<string, object?>(StringComparer.Ordinal)
+                {
+                    ["methodName"] = c.Method,
+                    ["params"] = XmlRpcWriter.EncodeArgs(c.Args ?? Array.Empty<object?>(), c.Kwargs),
+                };
+            }
+            var body = XmlRpcWriter.MethodCall("multiCall", new object?[] { payload });
+            var answer = await SendAsync("multiCall", body, idempotent, ct).ConfigureAwait(false);
+            if (answer is not object?[] items || items.Length != count)
+                throw XmlRpcReader.ProtocolError($"multiCall of {count} calls answered with {(answer is object?[] a ? a.Length + " results" : answer?.GetType().Name ?? "nil")}");
+            for (var i = 0; i < count; i++)
+            {
+                results[start + i] = items[i] switch
+                {
+                    object?[] { Length: 1 } one => new KojiCallResult(one[0], null),
+                    Dictionary<string, object?> f when f.ContainsKey("faultCode") => new KojiCallResult(null, XmlRpcReader.ToFault(f)),
+                    var other => throw XmlRpcReader.ProtocolError($"multiCall result {start + i} is neither [value] nor a fault ({other?.GetType().Name ?? "nil"})"),
+                };
+            }
+        }
+        return results;
+    }
+
+    /// <summary>An operator-supplied hub URL as a Uri, or "KojiHubInvalidUrl" (InvalidArgument) when it is not an absolute http(s) URL.</summary>
+    public static Uri ParseHubUrl(string url)
+    {
+        if (Uri.TryCreate(url?.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+            return uri;
+        throw new StagingException("KojiHubInvalidUrl", StagingErrorCategory.InvalidArgument,
+            $"'{url}' is not an http(s) URL of a Koji hub (e.g. https://koji.example.org/kojihub)", url);
+    }
+
+    /// <summary>Whether a failed call may be sent again: Koji's read-only verbs.</summary>
+    public static bool IsIdempotent(string method) =>
+        IdempotentPrefixes.Any(p => method.StartsWith(p, StringComparison.Ordinal));
+
+    private async Task<object?> SendAsync(string method, string body, bool idempotent, CancellationToken ct)
+    {
+        var bytes = Encoding.UTF8.GetBytes(body);
+        var attempts = idempotent ? Options.MaxAttempts : 1;
+        Exception? last = null;
+        for (var attempt = 1; attempt <= attempts; attempt++)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (attempt > 1)
+            {
+                var delay = Backoff(attempt - 1);
+                _log.LogWarning("Koji hub {Hub}: {Method} failed ({Reason}); retry {Attempt}/{Max} in {Delay:0.0} s",
+                    HubDisplay, method, last!.Message, attempt, attempts, delay.TotalSeconds);
+                await Task.Delay(delay, ct).ConfigureAwait(false);
+            }
+            using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            attemptCts.CancelAfter(Options.Timeout);
+            try
+            {
+                return await SendOnceAsync(method, bytes, attemptCts.Token).ConfigureAwait(false);
+            }
+            catch (KojiServerOfflineException ex) when (idempotent) { last = ex; }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
+            catch (Exception ex) when (IsTransient(ex, attemptCts.IsCancellationRequested))
+            {
+                last = attemptCts.IsCancellationRequested && ex is OperationCanceledException or ObjectDisposedException
+                    ? new TimeoutException($"no complete answer within {Options.Timeout.TotalSeconds:0.#} s", ex)
+                    : ex;
+                if (!idempotent) break;
+            }
+        }
+        ct.ThrowIfCancellationRequested();
+        if (last is KojiServerOfflineException && !idempotent) throw last;
+        throw new StagingException(UnreachableErrorId, StagingErrorCategory.ConnectionError,
+            $"Koji hub {HubDisplay} did not answer {method} after {attempts} attempt(s): {last?.Message}", HubDisplay, last)
+        { RecommendedAction = "Check the hub URL and that the hub is up (koji moshimoshi), then run the command again." };
+    }
+
+    private static bool IsTransient(Exception ex, bool timedOut) => ex switch
+    {
+        HttpRequestException => true,
+        IOException => true,
+        TransientHttpStatusException => true,
+        OperationCanceledException or ObjectDisposedException => timedOut,
+        _ => false,
+    };
+
+    private async Task<object?> SendOnceAsync(string method, byte[] body, CancellationToken token)
+    {
+        Interlocked.Increment(ref _roundTrips);
+        using var request = new HttpRequestMessage(HttpMethod.Post, Hub) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("text/xml");
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
+        if (response.Headers.TryGetValues("Koji-Version", out var versions))
+            Volatile.Write(ref _kojiVersion, versions.FirstOrDefault());
+        var status = (int)response.StatusCode;
+        if (status >= 500)
+            throw new TransientHttpStatusException($"HTTP {status} {response.ReasonPhrase}");
+        if (status != 200)
+            throw XmlRpcReader.ProtocolError($"{HubDisplay} answered {method} with HTTP {status} {response.ReasonPhrase}: is it the URL of a Koji hub (…/kojihub)?");
+        var mediaType = response.Content.Headers.ContentType?.MediaType;
+        if (mediaType is not null && !mediaType.Contains("xml", StringComparison.OrdinalIgnoreCase))
+            throw XmlRpcReader.ProtocolError($"{HubDisplay} answered {method} with {mediaType}, not XML-RPC: is it the URL of a Koji hub (…/kojihub)?");
+        var stream = await response.Content.ReadAsStreamAsync(token).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        await using (token.Register(static s => ((Stream)s!).Dispose(), stream).ConfigureAwait(false))
+        {
+            _log.LogDebug("Koji hub {Hub}: {Method} ({Bytes} bytes sent)", HubDisplay, method, body.Length);
+            return await XmlRpcReader.ReadResponseAsync(stream, token).ConfigureAwait(false);
+        }
+    }
+
+    private TimeSpan Backoff(int retry)
+    {
+        var ms = Options.InitialBackoff.TotalMilliseconds * Math.Pow(2, retry - 1);
+        ms = Math.Min(ms, Options.MaxBackoff.TotalMilliseconds) * (0.8 + 0.4 * Random.Shared.NextDouble());
+        return TimeSpan.FromMilliseconds(ms);
+    }
+
+    public void Dispose()
+    {
+        if (_ownsHttp) _http.Dispose();
+    }
+
+    private sealed class TransientHttpStatusException(string message) : Exception(message);
+}

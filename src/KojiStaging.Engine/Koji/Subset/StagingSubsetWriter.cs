@@ -1,0 +1,130 @@
+using Dapper;
+using KojiStaging.Engine.Diagnostics;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace KojiStaging.Engine.Koji.Subset;
+
+/// <summary>Rows one run wrote (inserted or updated) per table.</summary>
+public sealed record SubsetWriteStats(IReadOnlyDictionary<string, int> Inserted, IReadOnlyDictionary<string, int> Updated)
+{
+    public int Total => Inserted.Values.Sum() + Updated.Values.Sum();
+}
+
+/// <summary>
+/// Writes a <see cref="SubsetSnapshot"/> into a staging Koji database inside the caller's transaction,
+/// keeping prod's ids: each table's rows go by binary COPY into a temporary table with the target's
+/// column types, then merge with INSERT … ON CONFLICT (new rows only), an upsert (builds) or, for
+/// versioned tables, an UPDATE of the revoke columns followed by the insert of missing rows (so a row
+/// revoked since the last run is revoked before its successor becomes the active one). Sequences are
+/// then moved past the highest ids written, so staging's own new rows never collide with prod's.
+/// </summary>
+public static class StagingSubsetWriter
+{
+    private static readonly string[] SerialTables =
+        { "events", "users", "permissions", "volume", "content_generator", "package", "tag", "external_repo", "build_target", "build", "rpminfo" };
+
+    public static async Task<SubsetWriteStats> WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, SubsetSnapshot snapshot, CancellationToken ct, bool bumpSequences = true)
+    {
+        var inserted = new Dictionary<string, int>();
+        var updated = new Dictionary<string, int>();
+        foreach (var table in snapshot.Tables)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (table.Rows.Count == 0) continue;
+            var temp = $"_kojistaging_{table.Name}";
+            var cols = string.Join(", ", table.Columns.Select(Q));
+            await conn.ExecuteAsync($"CREATE TEMP TABLE {temp} ON COMMIT DROP AS SELECT {cols} FROM public.{Q(table.Name)} WITH NO DATA", transaction: tx).ConfigureAwait(false);
+            var types = (await conn.QueryAsync<(string name, string type)>(
+                "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = @t::regclass AND attnum > 0 AND NOT attisdropped",
+                new { t = temp }, tx).ConfigureAwait(false)).ToDictionary(x => x.name, x => x.type);
+            await using (var copy = await conn.BeginBinaryImportAsync($"COPY {temp} ({cols}) FROM STDIN (FORMAT BINARY)", ct).ConfigureAwait(false))
+            {
+                foreach (var row in table.Rows)
+                {
+                    await copy.StartRowAsync(ct).ConfigureAwait(false);
+                    for (var i = 0; i < table.Columns.Length; i++)
+                    {
+                        var (dbType, value) = Convert(types[table.Columns[i]], row[i], table.Name, table.Columns[i]);
+                        if (value is null) await copy.WriteNullAsync(ct).ConfigureAwait(false);
+                        else await copy.WriteAsync(value, dbType, ct).ConfigureAwait(false);
+                    }
+                }
+                await copy.CompleteAsync(ct).ConfigureAwait(false);
+            }
+
+            var keyMatch = string.Join(" AND ", table.Key.Select(k => $"t.{Q(k)} = s.{Q(k)}"));
+            var nonKey = table.Columns.Except(table.Key).ToArray();
+            switch (table.Merge)
+            {
+                case SubsetMerge.Versioned:
+                    updated[table.Name] = await conn.ExecuteAsync(
+                        $"""
+                        UPDATE public.{Q(table.Name)} t SET revoke_event = s.revoke_event, revoker_id = s.revoker_id, active = s.active
+                        FROM {temp} s WHERE {keyMatch} AND t.revoke_event IS DISTINCT FROM s.revoke_event
+                        """, transaction: tx).ConfigureAwait(false);
+                    inserted[table.Name] = await conn.ExecuteAsync(
+                        $"INSERT INTO public.{Q(table.Name)} ({cols}) SELECT {cols} FROM {temp} ORDER BY create_event ON CONFLICT DO NOTHING", transaction: tx).ConfigureAwait(false);
+                    break;
+                case SubsetMerge.Upsert:
+                    var changed = string.Join(", ", nonKey.Select(c => $"{Q(c)} = EXCLUDED.{Q(c)}"));
+                    var differs = $"({string.Join(", ", nonKey.Select(c => $"t.{Q(c)}"))}) IS DISTINCT FROM ({string.Join(", ", nonKey.Select(c => $"EXCLUDED.{Q(c)}"))})";
+                    var before = await conn.ExecuteScalarAsync<long>($"SELECT count(*) FROM public.{Q(table.Name)} t JOIN {temp} s ON {keyMatch}", transaction: tx).ConfigureAwait(false);
+                    var touched = await conn.ExecuteAsync(
+                        $"INSERT INTO public.{Q(table.Name)} AS t ({cols}) SELECT {cols} FROM {temp} ON CONFLICT ({string.Join(", ", table.Key.Select(Q))}) DO UPDATE SET {changed} WHERE {differs}",
+                        transaction: tx).ConfigureAwait(false);
+                    inserted[table.Name] = table.Rows.Count - (int)before;
+                    updated[table.Name] = touched - inserted[table.Name];
+                    break;
+                default:
+                    inserted[table.Name] = await conn.ExecuteAsync(
+                        $"INSERT INTO public.{Q(table.Name)} ({cols}) SELECT {cols} FROM {temp} ON CONFLICT DO NOTHING", transaction: tx).ConfigureAwait(false);
+                    break;
+            }
+        }
+
+        // Every build that brings RPMs is an rpm-type build (build_types), where the schema knows that type.
+        if (snapshot.Tables.FirstOrDefault(x => x.Name == "rpminfo") is { Rows.Count: > 0 })
+            inserted["build_types"] = await conn.ExecuteAsync(
+                """
+                INSERT INTO public.build_types (build_id, btype_id)
+                SELECT DISTINCT r.build_id, bt.id FROM _kojistaging_rpminfo r JOIN public.btype bt ON bt.name = 'rpm'
+                ON CONFLICT DO NOTHING
+                """, transaction: tx).ConfigureAwait(false);
+
+        // setval is not transactional: a dry run (rolled back) must not move sequences.
+        foreach (var name in bumpSequences ? SerialTables : Array.Empty<string>())
+        {
+            var seq = await conn.ExecuteScalarAsync<string?>("SELECT pg_get_serial_sequence(@t, 'id')", new { t = $"public.{name}" }, tx).ConfigureAwait(false);
+            if (seq is null) continue;
+            await conn.ExecuteAsync(
+                $"SELECT setval(@seq::regclass, GREATEST(COALESCE((SELECT max(id) FROM public.{Q(name)}), 0), COALESCE(pg_sequence_last_value(@seq::regclass), 0), 1))",
+                new { seq }, tx).ConfigureAwait(false);
+        }
+        return new SubsetWriteStats(inserted, updated);
+    }
+
+    private static (NpgsqlDbType, object?) Convert(string pgType, object? value, string table, string column)
+    {
+        if (value is null) return (NpgsqlDbType.Unknown, null);
+        try
+        {
+            return pgType switch
+            {
+                "integer" => (NpgsqlDbType.Integer, System.Convert.ToInt32(value)),
+                "bigint" => (NpgsqlDbType.Bigint, System.Convert.ToInt64(value)),
+                "boolean" => (NpgsqlDbType.Boolean, System.Convert.ToBoolean(value)),
+                "timestamp with time zone" => (NpgsqlDbType.TimestampTz, DateTime.SpecifyKind(value is DateTime d ? d : DateTime.Parse(value.ToString()!), DateTimeKind.Utc)),
+                "jsonb" => (NpgsqlDbType.Jsonb, value.ToString()),
+                _ => (NpgsqlDbType.Text, value.ToString()),
+            };
+        }
+        catch (Exception ex) when (ex is FormatException or InvalidCastException or OverflowException)
+        {
+            throw new StagingException("SubsetRowInvalid", StagingErrorCategory.InvalidData,
+                $"The hub gave {table}.{column} a value staging cannot store ({pgType}): {ex.Message}", $"{table}.{column}", ex);
+        }
+    }
+
+    private static string Q(string identifier) => "\"" + identifier.Replace("\"", "\"\"") + "\"";
+}
