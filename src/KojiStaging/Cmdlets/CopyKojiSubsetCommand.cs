@@ -68,7 +68,7 @@ public sealed class CopyKojiSubsetCommand : KojiStagingCmdlet
         };
         var result = RunEngine(async scope =>
         {
-            using var hub = new KojiHubClient(Hub, new KojiHubClientOptions { MultiCallBatchSize = 5000 }, scope.Logger<KojiHubClient>());
+            using var hub = KojiHubClientFactory.Create(Hub, new KojiHubClientOptions { MultiCallBatchSize = 5000 }, scope);
             return await new CopyKojiSubsetEngine().RunAsync(new CopyKojiSubsetRequest
             {
                 HubDisplay = hub.HubDisplay, HubClient = hub, TopUrl = ParameterSetName == "TopUrl" ? TopUrl : null,
