@@ -76,13 +76,13 @@ public sealed class StagingStatusReader
         if (!await TableExists(conn, "volume", ct).ConfigureAwait(false)) return Array.Empty<StagingVolumeState>();
         var rows = await conn.QueryAsync<(string name, long builds)>(new CommandDefinition(
             "SELECT v.name, count(b.id) FROM volume v LEFT JOIN build b ON b.volume_id = v.id GROUP BY v.id, v.name ORDER BY v.id", cancellationToken: ct)).ConfigureAwait(false);
-        var mounts = topDir is null ? null : MountTable.Read();
+        var mounts = topDir is null ? null : StatusMountTable.Read();
         return rows.Select(r =>
         {
             if (topDir is null) return new StagingVolumeState(r.name, r.builds, null, null, null, null);
             var path = r.name == "DEFAULT" ? topDir : Path.Combine(topDir, "vol", r.name);
             var present = Directory.Exists(path);
-            var mount = present ? MountTable.Find(ResolveLink(path), mounts) : null;
+            var mount = present ? StatusMountTable.Find(ResolveLink(path), mounts) : null;
             return new StagingVolumeState(r.name, r.builds, path, present, mount?.ReadOnly, mount?.Source);
         }).ToArray();
     }

@@ -1,15 +1,15 @@
 namespace KojiStaging.Engine.Operations;
 
 /// <summary>One line of /proc/self/mountinfo: where a filesystem is mounted and whether it is read-only.</summary>
-public sealed record MountEntry(string MountPoint, string FileSystemType, string Source, bool ReadOnly);
+public sealed record StatusMountEntry(string MountPoint, string FileSystemType, string Source, bool ReadOnly);
 
 /// <summary>Reads the kernel's mount table (read-only for the volume state of a staging Koji).</summary>
-public static class MountTable
+public static class StatusMountTable
 {
-    public static IReadOnlyList<MountEntry> Read(string path = "/proc/self/mountinfo")
+    public static IReadOnlyList<StatusMountEntry> Read(string path = "/proc/self/mountinfo")
     {
-        if (!File.Exists(path)) return Array.Empty<MountEntry>();
-        var list = new List<MountEntry>();
+        if (!File.Exists(path)) return Array.Empty<StatusMountEntry>();
+        var list = new List<StatusMountEntry>();
         foreach (var line in File.ReadLines(path))
         {
             // id parent major:minor root mountpoint options [optional fields] - fstype source superoptions
@@ -17,13 +17,13 @@ public static class MountTable
             var dash = Array.IndexOf(parts, "-");
             if (parts.Length < 6 || dash < 0 || dash + 2 >= parts.Length) continue;
             var options = parts[5].Split(',');
-            list.Add(new MountEntry(Unescape(parts[4]), parts[dash + 1], Unescape(parts[dash + 2]), options.Contains("ro")));
+            list.Add(new StatusMountEntry(Unescape(parts[4]), parts[dash + 1], Unescape(parts[dash + 2]), options.Contains("ro")));
         }
         return list;
     }
 
     /// <summary>The mount that holds <paramref name="path"/> (the longest mount point that prefixes it).</summary>
-    public static MountEntry? Find(string path, IReadOnlyList<MountEntry>? table = null)
+    public static StatusMountEntry? Find(string path, IReadOnlyList<StatusMountEntry>? table = null)
     {
         table ??= Read();
         var full = Path.GetFullPath(path).TrimEnd('/');
