@@ -9,6 +9,13 @@ param(
 )
 $ErrorActionPreference = 'Stop'
 
+# Dependency isolation: only the cmdlet assembly stays next to the manifest (default load context);
+# the engine and its packages go to dependencies/, loaded in the module's own context (Infrastructure/ModuleLoader.cs).
+$deps = Join-Path $OutDir 'dependencies'
+New-Item -ItemType Directory -Force $deps | Out-Null
+Get-ChildItem $OutDir -File | Where-Object { $_.Extension -in '.dll', '.pdb' -and $_.BaseName -ne 'KojiStaging' } | Move-Item -Destination $deps -Force
+Remove-Item (Join-Path $OutDir 'KojiStaging.deps.json') -ErrorAction SilentlyContinue
+
 # Format views: one file per output type in the source tree, one merged file in the module.
 $views = foreach ($file in Get-ChildItem (Join-Path $Root 'src/KojiStaging/Formats') -Filter '*.format.ps1xml' -ErrorAction SilentlyContinue | Sort-Object Name) {
     ([xml] (Get-Content $file.FullName -Raw)).Configuration.ViewDefinitions.InnerXml

@@ -49,7 +49,9 @@ public sealed class CopyKojiSubsetCommand : KojiStagingCmdlet
 
     [Parameter] [ValidateRange(1, 64)] public int ThrottleLimit { get; set; } = 8;
 
-    [Parameter(ParameterSetName = "SourceTopDir")] public FileLinkMode LinkMode { get; set; } = FileLinkMode.Reflink;
+    // Backed by a string: an engine-enum field would make PowerShell load the engine before the module's resolver is registered.
+    private string _linkMode = "Reflink";
+    [Parameter(ParameterSetName = "SourceTopDir")] public FileLinkMode LinkMode { get => Enum.Parse<FileLinkMode>(_linkMode); set => _linkMode = value.ToString(); }
 
     [Parameter] public SwitchParameter Summary { get; set; }
 
@@ -68,7 +70,7 @@ public sealed class CopyKojiSubsetCommand : KojiStagingCmdlet
         };
         var result = RunEngine(async scope =>
         {
-            using var hub = new KojiHubClient(Hub, new KojiHubClientOptions { MultiCallBatchSize = 5000 }, scope.Logger<KojiHubClient>());
+            using var hub = KojiHubClientFactory.Create(Hub, new KojiHubClientOptions { MultiCallBatchSize = 5000 }, scope);
             return await new CopyKojiSubsetEngine().RunAsync(new CopyKojiSubsetRequest
             {
                 HubDisplay = hub.HubDisplay, HubClient = hub, TopUrl = ParameterSetName == "TopUrl" ? TopUrl : null,

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
 using KojiStaging.Engine.Diagnostics;
-using Microsoft.Extensions.Logging;
 
 namespace KojiStaging.Infrastructure;
 
@@ -29,10 +28,9 @@ public abstract class KojiStagingCmdlet : PSCmdlet, IDisposable
     {
         using var queue = new BlockingCollection<Action>();
         var progress = new ProgressCoalescer();
-        using var logs = LoggerFactory.Create(b => b
-            .SetMinimumLevel(LogLevel.Trace)
-            .AddProvider(new PipelineLoggerProvider((level, text) => queue.Add(() => WriteLog(level, text)))));
-        var scope = new EngineScope(logs, progress, StopToken, action => { try { queue.Add(action); } catch (InvalidOperationException) { action(); } });
+        using var session = new EngineSession((level, text) => { try { queue.Add(() => WriteLog(level, text)); } catch (InvalidOperationException) { } }, progress, StopToken,
+            action => { try { queue.Add(action); } catch (InvalidOperationException) { action(); } }, CurrentLogOptions());
+        var scope = session.Scope;
 
         var task = Task.Run(() => work(scope));
         task.ContinueWith(_ => queue.CompleteAdding(), TaskScheduler.Default);
@@ -50,11 +48,15 @@ public abstract class KojiStagingCmdlet : PSCmdlet, IDisposable
         }
         catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
         {
+            session.WriteToSinks(LogSeverity.Warning, MyInvocation.MyCommand?.Name ?? GetType().Name, "stopped by the user (Ctrl+C)");
             throw new PipelineStoppedException();
         }
         catch (Exception ex)
         {
-            ThrowTerminatingError(ToErrorRecord(ex));
+            var record = ToErrorRecord(ex);
+            session.WriteToSinks(LogSeverity.Error, MyInvocation.MyCommand?.Name ?? GetType().Name,
+                $"{record.FullyQualifiedErrorId}: {record.ErrorDetails?.Message ?? record.Exception.Message}");
+            ThrowTerminatingError(record);
             throw; // not reached
         }
     }
@@ -83,12 +85,20 @@ public abstract class KojiStagingCmdlet : PSCmdlet, IDisposable
     protected void ThrowInvalidArgument(string errorId, string message, object? target) =>
         ThrowTerminatingError(new ErrorRecord(new ArgumentException(message), errorId, ErrorCategory.InvalidArgument, target));
 
-    private void WriteLog(LogLevel level, string text)
+    /// <summary>
+    /// Where engine logs go besides the streams: $KojiStagingLogPath / $KojiStagingLogJournal / $KojiStagingLogLevel
+    /// (module-wide preferences; Invoke-KojiStagingResync sets them for its run), else KOJISTAGING_LOG_* environment variables.
+    /// </summary>
+    protected LogOptions CurrentLogOptions() => LogOptions.FromValues(
+        GetVariableValue("KojiStagingLogPath") is { } path ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(path.ToString()) : null,
+        GetVariableValue("KojiStagingLogJournal"), GetVariableValue("KojiStagingLogLevel"));
+
+    private void WriteLog(LogSeverity level, string text)
     {
         switch (level)
         {
-            case LogLevel.Trace or LogLevel.Debug: WriteDebug(text); break;
-            case LogLevel.Information: WriteVerbose(text); break;
+            case LogSeverity.Trace or LogSeverity.Debug: WriteDebug(text); break;
+            case LogSeverity.Information: WriteVerbose(text); break;
             default: WriteWarning(text); break;
         }
     }

@@ -25,13 +25,13 @@ public abstract class NetAppCmdlet : KojiStagingCmdlet
     [Parameter]
     public SwitchParameter SkipCertificateCheck { get; set; }
 
-    protected OntapRestClient CreateClient(EngineScope scope) => new(new OntapConnectionOptions
+    protected OntapRestClient CreateClient(EngineScope scope) => OntapClientFactory.Create(new OntapConnectionOptions
     {
         Cluster = Cluster,
         Credential = Credential is null || Credential == PSCredential.Empty ? null : Credential.GetNetworkCredential(),
         ClientCertificate = Certificate,
         SkipCertificateCheck = SkipCertificateCheck,
-    }, scope.Logger<OntapRestClient>());
+    }, scope);
 
     protected static string Plan(IEnumerable<string> calls) => "\n    " + string.Join("\n    ", calls);
 }

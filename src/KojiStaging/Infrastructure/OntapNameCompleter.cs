@@ -2,7 +2,6 @@ using System.Collections;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 using KojiStaging.Engine.Storage.Ontap;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KojiStaging.Infrastructure;
 
@@ -28,12 +27,12 @@ public sealed class OntapNameCompleter : IArgumentCompleter
         try
         {
             using var cts = new CancellationTokenSource(Budget);
-            using var client = new OntapRestClient(new OntapConnectionOptions
+            var options = new OntapConnectionOptions
             {
                 Cluster = cluster, Credential = credential?.GetNetworkCredential(), ClientCertificate = certificate,
                 SkipCertificateCheck = skip, RequestTimeout = Budget, MaxRetries = 0,
-            }, NullLogger.Instance);
-            var names = Task.Run(() => new OntapStorageApi(client).CompleteNamesAsync(svm, wordToComplete.Trim('\'', '"'), 100, cts.Token)).GetAwaiter().GetResult();
+            };
+            var names = Task.Run(() => OntapNameLookup.CompleteAsync(options, svm, wordToComplete.Trim('\'', '"'), 100, cts.Token)).GetAwaiter().GetResult();
             return names.Select(n => new CompletionResult(n.Contains(' ') ? $"'{n}'" : n, n, CompletionResultType.ParameterValue, n)).ToList();
         }
         catch (Exception)

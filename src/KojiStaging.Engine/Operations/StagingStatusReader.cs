@@ -1,0 +1,104 @@
+using Dapper;
+using KojiStaging.Engine.Database;
+using KojiStaging.Engine.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace KojiStaging.Engine.Operations;
+
+/// <summary>
+/// Reads the drift between production and staging: staging's marker and events, production's last event
+/// and the builds completed since (read-only source connection), generations kept on the staging
+/// server and the state of each Koji volume under an optional topdir.
+/// </summary>
+public sealed class StagingStatusReader
+{
+    public async Task<StagingStatus> ReadAsync(KojiDatabaseConnection staging, KojiDatabaseConnection? source, string? topDir, EngineScope scope)
+    {
+        var log = scope.Logger<StagingStatusReader>();
+        var ct = scope.Cancellation;
+        log.LogInformation("Reading staging status from {Staging}", staging);
+        await using var conn = await PgConnector.OpenAsync(staging.ConnectionString, "staging", ct).ConfigureAwait(false);
+        var markers = await StagingMarker.ReadAsync(conn).ConfigureAwait(false);
+        var synced = markers.LastOrDefault(m => m.Kind == "sync" && m.EventId is not null)
+                     ?? markers.LastOrDefault(m => m.EventId is not null);
+        DateTimeOffset? syncedTime = null;
+        if (synced?.EventId is int e && await TableExists(conn, "events", ct))
+            syncedTime = await conn.ExecuteScalarAsync<DateTime?>(new CommandDefinition("SELECT time FROM events WHERE id = @e", new { e }, cancellationToken: ct)) is DateTime t
+                ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)) : null;
+
+        var volumes = await ReadVolumes(conn, topDir, ct).ConfigureAwait(false);
+        var generations = await ReadGenerations(conn, staging, ct).ConfigureAwait(false);
+
+        int? prodLast = null, behind = null, completedSince = null;
+        DateTimeOffset? prodTime = null;
+        if (source is not null)
+        {
+            log.LogInformation("Reading production's last event from {Source} (read-only)", source);
+            await using var prod = await PgConnector.OpenAsync(source.SourceConnectionString, "source", ct).ConfigureAwait(false);
+            var last = await prod.QuerySingleOrDefaultAsync<(int id, DateTime time)?>(
+                new CommandDefinition("SELECT id, time FROM events ORDER BY id DESC LIMIT 1", cancellationToken: ct)).ConfigureAwait(false);
+            if (last is { } l)
+            {
+                prodLast = l.id;
+                prodTime = new DateTimeOffset(DateTime.SpecifyKind(l.time, DateTimeKind.Utc));
+                if (synced?.EventId is int se) behind = l.id - se;
+            }
+            if (syncedTime is { } st)
+                completedSince = await prod.ExecuteScalarAsync<int>(new CommandDefinition(
+                    "SELECT count(*)::int FROM build WHERE state = 1 AND completion_time > @st", new { st = st.UtcDateTime }, cancellationToken: ct)).ConfigureAwait(false);
+        }
+
+        return new StagingStatus
+        {
+            Staging = staging.ToString(),
+            IsStaging = markers.Count > 0,
+            Source = source?.ToString(),
+            Strategies = markers.Select(m => m.Kind).Distinct().ToArray(),
+            SyncedEvent = synced?.EventId,
+            SyncedEventTime = syncedTime,
+            LastRefresh = markers.Count > 0 ? markers[^1].RecordedAt : null,
+            ProdLastEvent = prodLast,
+            ProdLastEventTime = prodTime,
+            EventsBehind = behind,
+            Age = syncedTime is { } s ? DateTimeOffset.UtcNow - s : null,
+            BuildsCompletedSince = completedSince,
+            Generations = generations,
+            Volumes = volumes,
+        };
+    }
+
+    private static Task<bool> TableExists(NpgsqlConnection conn, string table, CancellationToken ct) =>
+        conn.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT to_regclass(@table) IS NOT NULL", new { table }, cancellationToken: ct));
+
+    private static async Task<StagingVolumeState[]> ReadVolumes(NpgsqlConnection conn, string? topDir, CancellationToken ct)
+    {
+        if (!await TableExists(conn, "volume", ct).ConfigureAwait(false)) return Array.Empty<StagingVolumeState>();
+        var rows = await conn.QueryAsync<(string name, long builds)>(new CommandDefinition(
+            "SELECT v.name, count(b.id) FROM volume v LEFT JOIN build b ON b.volume_id = v.id GROUP BY v.id, v.name ORDER BY v.id", cancellationToken: ct)).ConfigureAwait(false);
+        var mounts = topDir is null ? null : StatusMountTable.Read();
+        return rows.Select(r =>
+        {
+            if (topDir is null) return new StagingVolumeState(r.name, r.builds, null, null, null, null);
+            var path = r.name == "DEFAULT" ? topDir : Path.Combine(topDir, "vol", r.name);
+            var present = Directory.Exists(path);
+            var mount = present ? StatusMountTable.Find(ResolveLink(path), mounts) : null;
+            return new StagingVolumeState(r.name, r.builds, path, present, mount?.ReadOnly, mount?.Source);
+        }).ToArray();
+    }
+
+    private static string ResolveLink(string path)
+    {
+        try { return new DirectoryInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path; }
+        catch (IOException) { return path; }
+    }
+
+    /// <summary>Databases on the staging server whose name starts with the live name (Sync-KojiStagingDb's generations).</summary>
+    private static async Task<string[]> ReadGenerations(NpgsqlConnection conn, KojiDatabaseConnection staging, CancellationToken ct)
+    {
+        var names = await conn.QueryAsync<string>(new CommandDefinition(
+            "SELECT datname FROM pg_database WHERE datname <> @live AND left(datname, length(@live)) = @live AND NOT datistemplate ORDER BY datname",
+            new { live = staging.Database }, cancellationToken: ct)).ConfigureAwait(false);
+        return names.ToArray();
+    }
+}

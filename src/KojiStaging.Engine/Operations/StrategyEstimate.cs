@@ -1,0 +1,27 @@
+namespace KojiStaging.Engine.Operations;
+
+/// <summary>One row of Compare-KojiStagingStrategy: what a strategy costs and gives, from prod's numbers.</summary>
+public sealed class StrategyEstimate
+{
+    public required string Strategy { get; init; }
+    public required string Cmdlets { get; init; }
+    /// <summary>Staging storage the strategy needs (database + files), in bytes; null when unknown.</summary>
+    public long? StorageBytes { get; init; }
+    public required string StorageBasis { get; init; }
+    /// <summary>Estimated time of one refresh on this machine; null when no rate could be measured.</summary>
+    public TimeSpan? RefreshTime { get; init; }
+    public required string RefreshBasis { get; init; }
+    /// <summary>Can composes hardlink from the tree into the compose area?</summary>
+    public required string Hardlinks { get; init; }
+    /// <summary>Can staging Koji write into the tree (new builds, signed copies, repos)?</summary>
+    public required string Writes { get; init; }
+    /// <summary>How much of production staging reproduces.</summary>
+    public required string Fidelity { get; init; }
+    public required string Needs { get; init; }
+}
+
+/// <summary>The production figures and measured rates behind the estimates.</summary>
+public sealed record ProductionFigures(
+    long DatabaseBytes, long Builds, long Rpms, long RpmBytes, long ArchiveBytes, long SignedCopies, long SignedBytes,
+    long? SubsetBytes, long? SubsetBuilds, double? TreeFactor, int SampledBuilds, long SampledBytes, int SampledHardlinks,
+    double? DbBytesPerSecond, double? TreeBytesPerSecond);

@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using Dapper;
+using KojiStaging.Engine.Database;
+using KojiStaging.Engine.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace KojiStaging.Engine.Operations;
+
+/// <summary>
+/// Answers "which strategy is preferable" with production's own numbers: sizes from prod's database
+/// (read-only), a sample of prod's tree when it is reachable (tree size per byte of RPM, hardlinks), and
+/// rates measured here and now on small samples (a COPY stream of prod's largest table; reading sample
+/// files of the tree). Each estimate says which figures it rests on.
+/// </summary>
+public sealed class StrategyEstimator
+{
+    /// <summary>Index builds and constraint checks after the data copy: a refresh takes about this many times the bare copy (issue 2's measurements of pg_restore put copying at a quarter; Sync-KojiStagingDb overlaps them).</summary>
+    public const double DbRefreshFactor = 2.5;
+    private const long DbSampleBytes = 64L << 20, TreeSampleBytes = 256L << 20;
+
+    public async Task<(ProductionFigures Figures, IReadOnlyList<StrategyEstimate> Estimates)> EstimateAsync(
+        KojiDatabaseConnection source, string? topDir, string[] tags, int sampleBuilds, EngineScope scope)
+    {
+        var log = scope.Logger<StrategyEstimator>();
+        var ct = scope.Cancellation;
+        await using var conn = await PgConnector.OpenAsync(source.SourceConnectionString, "source", ct).ConfigureAwait(false);
+        scope.Progress.Report(new StagingProgress(1, "Comparing strategies", "reading production's sizes"));
+        var dbBytes = await Scalar(conn, "SELECT pg_database_size(current_database())", ct);
+        var builds = await Scalar(conn, "SELECT count(*) FROM build", ct);
+        var (rpms, rpmBytes) = await conn.QuerySingleAsync<(long, long)>(new CommandDefinition("SELECT count(*), coalesce(sum(size), 0)::bigint FROM rpminfo WHERE external_repo_id = 0", cancellationToken: ct));
+        var archiveBytes = await Scalar(conn, "SELECT coalesce(sum(size), 0)::bigint FROM archiveinfo", ct);
+        var (signed, signedBytes) = await conn.QuerySingleAsync<(long, long)>(new CommandDefinition("SELECT count(*), coalesce(sum(r.size), 0)::bigint FROM rpmsigs s JOIN rpminfo r ON r.id = s.rpm_id", cancellationToken: ct));
+        long? subsetBytes = null, subsetBuilds = null;
+        if (tags.Length > 0)
+            (subsetBuilds, subsetBytes) = await conn.QuerySingleAsync<(long, long)>(new CommandDefinition("""
+                SELECT count(DISTINCT tl.build_id), coalesce(sum(r.size), 0)::bigint
+                FROM tag_listing tl JOIN tag t ON t.id = tl.tag_id JOIN rpminfo r ON r.build_id = tl.build_id
+                WHERE tl.active AND t.name = ANY(@tags)
+                """, new { tags }, cancellationToken: ct));
+
+        log.LogInformation("Production: database {Db} bytes, {Builds} builds, {Rpms} RPMs ({RpmBytes} bytes)", dbBytes, builds, rpms, rpmBytes);
+        scope.Progress.Report(new StagingProgress(1, "Comparing strategies", "measuring the database copy rate"));
+        var dbRate = await MeasureCopyRate(conn, ct).ConfigureAwait(false);
+
+        double? treeFactor = null, treeRate = null;
+        int sampled = 0, hardlinks = 0;
+        long sampledBytes = 0;
+        if (topDir is not null && Directory.Exists(topDir))
+        {
+            scope.Progress.Report(new StagingProgress(1, "Comparing strategies", $"sampling {sampleBuilds} builds under {topDir}"));
+            (treeFactor, sampled, sampledBytes, hardlinks, treeRate) = await SampleTree(conn, topDir, sampleBuilds, log, ct).ConfigureAwait(false);
+        }
+        scope.Progress.Report(new StagingProgress(1, "Comparing strategies", "done", 100, Completed: true));
+
+        var f = new ProductionFigures(dbBytes, builds, rpms, rpmBytes, archiveBytes, signed, signedBytes, subsetBytes, subsetBuilds,
+            treeFactor, sampled, sampledBytes, hardlinks, dbRate, treeRate);
+        return (f, Build(f, tags));
+    }
+
+    private static Task<long> Scalar(NpgsqlConnection conn, string sql, CancellationToken ct) =>
+        conn.ExecuteScalarAsync<long>(new CommandDefinition(sql, cancellationToken: ct));
+
+    /// <summary>Streams up to 64 MB of prod's largest table through COPY (read-only) and times it.</summary>
+    private static async Task<double?> MeasureCopyRate(NpgsqlConnection conn, CancellationToken ct)
+    {
+        var table = await conn.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r' ORDER BY pg_relation_size(c.oid) DESC LIMIT 1", cancellationToken: ct));
+        if (table is null) return null;
+        var watch = Stopwatch.StartNew();
+        long bytes = 0;
+        using (var reader = await conn.BeginRawBinaryCopyAsync($"COPY (SELECT * FROM \"{table}\") TO STDOUT (FORMAT binary)", ct).ConfigureAwait(false))
+        {
+            var buffer = new byte[81920];
+            int n;
+            while (bytes < DbSampleBytes && (n = await reader.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0) bytes += n;
+            if (bytes >= DbSampleBytes) await reader.CancelAsync().ConfigureAwait(false);
+        }
+        return bytes == 0 || watch.Elapsed.TotalSeconds <= 0 ? null : bytes / Math.Max(watch.Elapsed.TotalSeconds, 0.001);
+    }
+
+    /// <summary>Sizes of a sample of COMPLETE builds' directories against their RPM rows; reads sample files to time the tree.</summary>
+    private static async Task<(double?, int, long, int, double?)> SampleTree(NpgsqlConnection conn, string topDir, int sample, ILogger log, CancellationToken ct)
+    {
+        var rows = (await conn.QueryAsync<(int id, string name, string version, string release, long bytes)>(new CommandDefinition("""
+            SELECT b.id, p.name, b.version, b.release,
+                   coalesce((SELECT sum(size) FROM rpminfo r WHERE r.build_id = b.id), 0)::bigint + coalesce((SELECT sum(size) FROM archiveinfo a WHERE a.build_id = b.id), 0)::bigint
+            FROM build b JOIN package p ON p.id = b.pkg_id JOIN volume v ON v.id = b.volume_id
+            WHERE b.state = 1 AND v.name = 'DEFAULT' ORDER BY random() LIMIT @sample
+            """, new { sample }, cancellationToken: ct))).ToList();
+        long dbBytes = 0, treeBytes = 0, read = 0;
+        int found = 0, linked = 0; // hardlinks are not counted: .NET exposes no link count
+        var files = new List<string>();
+        foreach (var r in rows)
+        {
+            var dir = Path.Combine(topDir, "packages", r.name, r.version, r.release);
+            if (!Directory.Exists(dir)) continue;
+            found++;
+            dbBytes += r.bytes;
+            foreach (var file in Directory.EnumerateFiles(dir, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
+            {
+                var info = new FileInfo(file);
+                if (info.LinkTarget is not null) continue;
+                treeBytes += info.Length;
+                files.Add(file);
+            }
+        }
+        log.LogInformation("Tree sample: {Found} of {Sampled} builds found under {TopDir}, {Bytes} bytes on disk for {DbBytes} bytes of RPMs/archives", found, rows.Count, topDir, treeBytes, dbBytes);
+        var watch = Stopwatch.StartNew();
+        var buffer = new byte[1 << 20];
+        foreach (var file in files)
+        {
+            if (read >= TreeSampleBytes) break;
+            await using var fs = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+            int n;
+            while ((n = await fs.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0) read += n;
+        }
+        double? rate = read == 0 ? null : read / Math.Max(watch.Elapsed.TotalSeconds, 0.001);
+        double? factor = dbBytes > 0 ? (double)treeBytes / dbBytes : null;
+        return (factor, found, treeBytes, linked, rate);
+    }
+
+    internal static IReadOnlyList<StrategyEstimate> Build(ProductionFigures f, string[] tags)
+    {
+        var payload = f.RpmBytes + f.ArchiveBytes + f.SignedBytes;
+        long? tree = f.TreeFactor is { } k ? (long)(payload * k) : null;
+        var treeBasis = f.TreeFactor is { } t ? $"tree ≈ {t:F2}× RPM+archive+signed bytes (sample of {f.SampledBuilds} builds)" : "tree ≈ RPM+archive+signed bytes (no -TopDir sample: logs, repos and composes not counted)";
+        var treeBytes = tree ?? payload;
+        TimeSpan? dbTime = f.DbBytesPerSecond is { } dr ? TimeSpan.FromSeconds(f.DatabaseBytes / dr * DbRefreshFactor) : null;
+        TimeSpan? copyTime = f.TreeBytesPerSecond is { } tr ? TimeSpan.FromSeconds(treeBytes / (tr / 2)) : null;
+        var dbBasis = f.DbBytesPerSecond is { } r1 ? $"database {f.DatabaseBytes} B at {r1 / 1e6:F0} MB/s (measured COPY sample) × {DbRefreshFactor} for indexes and constraints" : "no COPY rate measured";
+        return new[]
+        {
+            new StrategyEstimate
+            {
+                Strategy = "SecondaryVolume", Cmdlets = "Sync-KojiStagingDb | Set-KojiSecondaryVolume",
+                StorageBytes = f.DatabaseBytes, StorageBasis = "the database only; prod's tree is mounted read-only",
+                RefreshTime = dbTime, RefreshBasis = dbBasis + "; the re-point is one UPDATE",
+                Hardlinks = "no: read-only mount on another file system (EXDEV); pungi link_type = hardlink-or-copy or copy",
+                Writes = "new builds only (on DEFAULT); prod's files read-only",
+                Fidelity = "full: every build, RPM and signed copy prod has, at the synced event",
+                Needs = "prod's tree mountable read-only on staging (NFS)",
+            },
+            new StrategyEstimate
+            {
+                Strategy = "Snapshot", Cmdlets = "Sync-KojiStagingDb | New-NetAppSnapshot",
+                StorageBytes = f.DatabaseBytes, StorageBasis = "the database + what staging writes into the clone (starts at 0; rotate with Get-/Remove-NetAppSnapshot)",
+                RefreshTime = dbTime, RefreshBasis = dbBasis + "; a FlexClone (or overlay) takes seconds, independent of size",
+                Hardlinks = "yes, inside the clone",
+                Writes = "yes, copy-on-write into the clone",
+                Fidelity = "full, at the snapshot taken right after the DB copy",
+                Needs = "NetApp ONTAP REST access (or a local overlay for one host); clone space to grow",
+            },
+            new StrategyEstimate
+            {
+                Strategy = "Subset", Cmdlets = "'tag' | Copy-KojiSubset",
+                StorageBytes = f.SubsetBytes, StorageBasis = f.SubsetBytes is null ? "give -Tag to size the tags' builds" : $"RPMs of {f.SubsetBuilds} builds tagged in {string.Join(", ", tags)} (no inheritance) + a small database",
+                RefreshTime = f.SubsetBytes is { } sb && f.TreeBytesPerSecond is { } r2 ? TimeSpan.FromSeconds(sb / (r2 / 2)) : null,
+                RefreshBasis = f.SubsetBytes is null ? "needs -Tag" : f.TreeBytesPerSecond is null ? "needs -TopDir to measure a file rate" : "tags' RPM bytes at half the measured tree read rate (first run; reruns copy only new builds)",
+                Hardlinks = "yes, on staging's own tree",
+                Writes = "yes",
+                Fidelity = "partial: only the chosen tags (latest builds), with prod's ids",
+                Needs = "prod's hub URL and topurl (anonymous)",
+            },
+            new StrategyEstimate
+            {
+                Strategy = "FullCopy", Cmdlets = "Sync-KojiStagingDb; Copy-KojiVolume",
+                StorageBytes = f.DatabaseBytes + treeBytes, StorageBasis = "the database + " + treeBasis,
+                RefreshTime = copyTime is null ? null : copyTime + (dbTime ?? TimeSpan.Zero),
+                RefreshBasis = f.TreeBytesPerSecond is { } r3 ? $"first copy: tree at {r3 / 2e6:F0} MB/s (half the measured read rate: read + write) + the database; reruns copy only changes" : "needs -TopDir to measure a file rate",
+                Hardlinks = "yes (hardlinks preserved)",
+                Writes = "yes",
+                Fidelity = "full, as of the last copy",
+                Needs = "disks for the whole tree",
+            },
+        };
+    }
+}

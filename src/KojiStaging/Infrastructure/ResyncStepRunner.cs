@@ -1,0 +1,130 @@
+using System.Collections;
+using System.Diagnostics;
+using System.Management.Automation;
+using KojiStaging.Engine.Diagnostics;
+using KojiStaging.Engine.Operations;
+using PS = System.Management.Automation.PowerShell;
+
+namespace KojiStaging.Infrastructure;
+
+/// <summary>
+/// Runs the steps of a resync configuration as nested pipelines in the caller's runspace, so each
+/// strategy cmdlet behaves exactly as when an operator types it: same parameter binding, same pipeline
+/// input (the output of the step named by Input), same streams (forwarded to the caller as they happen).
+/// </summary>
+internal sealed class ResyncStepRunner
+{
+    private static readonly HashSet<string> Common = new(Cmdlet.CommonParameters.Concat(Cmdlet.OptionalCommonParameters), StringComparer.OrdinalIgnoreCase);
+    private readonly PSCmdlet _host;
+    private readonly RunLog _log;
+    private readonly object _gate = new();
+    private PS? _current;
+    private volatile bool _stopping;
+
+    public ResyncStepRunner(PSCmdlet host, RunLog log)
+    {
+        _host = host;
+        _log = log;
+    }
+
+    /// <summary>Checks every step against its cmdlet: the cmdlet exists, each key is one of its parameters, mandatory ones are given.</summary>
+    public static void Validate(ResyncConfig config, CommandInvocationIntrinsics commands)
+    {
+        foreach (var step in config.Steps)
+        {
+            var where = $"Step {step.Index} ({step.Strategy}) in {config.SourcePath}";
+            if (commands.GetCommand(step.Command, CommandTypes.Cmdlet | CommandTypes.Function) is not { } cmd)
+                throw ResyncConfigReader.Invalid("ResyncStrategyNotAvailable", $"{where}: this KojiStaging has no {step.Command} cmdlet.", config.SourcePath);
+            foreach (var key in step.Parameters.Keys)
+                if (!cmd.Parameters.Values.Any(p => p.Name.Equals(key, StringComparison.OrdinalIgnoreCase) || p.Aliases.Contains(key, StringComparer.OrdinalIgnoreCase)) || Common.Contains(key))
+                    throw ResyncConfigReader.Invalid("ResyncUnknownParameter", $"{where}: '{key}' is not a parameter of {step.Command}. Its parameters: {string.Join(", ", cmd.Parameters.Keys.Where(k => !Common.Contains(k)))}.", config.SourcePath);
+            var hasInput = step.Input != "None";
+            bool Given(ParameterMetadata p) => step.Parameters.Keys.Any(k => k.Equals(p.Name, StringComparison.OrdinalIgnoreCase) || p.Aliases.Contains(k, StringComparer.OrdinalIgnoreCase));
+            var sets = cmd.ParameterSets.Count == 0 ? null : cmd.ParameterSets;
+            var missingPerSet = sets?.Select(set => set.Parameters
+                    .Where(p => p.IsMandatory && !(hasInput && (p.ValueFromPipeline || p.ValueFromPipelineByPropertyName)) && !Given(cmd.Parameters[p.Name]))
+                    .Select(p => p.Name).ToList()).ToList();
+            if (missingPerSet is not null && missingPerSet.All(m => m.Count > 0))
+                throw ResyncConfigReader.Invalid("ResyncMissingParameter", $"{where}: {step.Command} needs {string.Join(", ", missingPerSet.OrderBy(m => m.Count).First())}; add the key(s) to the step{(hasInput ? "" : " or take them from an earlier step with Input = '<step Id>'")}.", config.SourcePath);
+        }
+    }
+
+    /// <summary>Runs all steps in order; stops at the first failing step. Returns true when every step succeeded.</summary>
+    public bool RunAll(ResyncConfig config, ResyncResult result)
+    {
+        var outputs = new Dictionary<string, object[]>(StringComparer.OrdinalIgnoreCase);
+        foreach (var step in config.Steps)
+        {
+            var r = result.Steps[step.Index - 1];
+            var input = step.Input == "None" ? null : outputs[step.Input];
+            _log.Write(LogSeverity.Information, $"Step {step.Index}/{config.Steps.Count} started: {step.Describe()}");
+            var watch = Stopwatch.StartNew();
+            var errors = new List<string>();
+            try
+            {
+                r.Output = Run(step, input, errors);
+                r.Status = errors.Count == 0 ? "Succeeded" : "Failed";
+            }
+            catch (Exception ex) when (ex is not PipelineStoppedException)
+            {
+                var record = (ex as IContainsErrorRecord)?.ErrorRecord;
+                var message = SecretRedactor.Redact($"{record?.FullyQualifiedErrorId ?? ex.GetType().Name}: {record?.ErrorDetails?.Message ?? ex.Message}");
+                errors.Add(message);
+                r.Status = "Failed";
+                _host.WriteError(new ErrorRecord(ex, "ResyncStepFailed", ErrorCategory.NotSpecified, step.Command)
+                { ErrorDetails = new ErrorDetails($"Resync '{config.Name}' step {step.Index} ({step.Command}) failed: {message}") });
+            }
+            r.Duration = watch.Elapsed;
+            r.Errors = errors.ToArray();
+            outputs[step.Id] = r.Output;
+            _log.Write(r.Status == "Succeeded" ? LogSeverity.Information : LogSeverity.Error,
+                $"Step {step.Index}/{config.Steps.Count} {r.Status.ToLowerInvariant()} in {r.Duration.TotalSeconds:F1} s{(errors.Count > 0 ? ": " + string.Join(" | ", errors) : "")}");
+            if (r.Status != "Succeeded") return false;
+        }
+        return true;
+    }
+
+    /// <summary>Ctrl+C: stops the running nested pipeline (its cmdlet's StopProcessing cancels its engine).</summary>
+    public void Stop()
+    {
+        _stopping = true;
+        lock (_gate) _current?.BeginStop(null, null);
+    }
+
+    private object[] Run(ResyncStep step, object[]? input, List<string> errors)
+    {
+        using var ps = PS.Create(RunspaceMode.CurrentRunspace);
+        var cmd = _host.InvokeCommand.GetCommand(step.Command, CommandTypes.Cmdlet | CommandTypes.Function);
+        ps.AddCommand(cmd);
+        foreach (var (key, value) in step.Parameters) ps.AddParameter(key, value);
+        if (cmd.Parameters.ContainsKey("Confirm")) ps.AddParameter("Confirm", false);   // confirmed once for the whole run
+        foreach (var common in new[] { "Verbose", "Debug" })
+            if (_host.MyInvocation.BoundParameters.TryGetValue(common, out var v)) ps.AddParameter(common, v);
+        ps.Streams.Verbose.DataAdded += (s, e) => _host.WriteVerbose(ps.Streams.Verbose[e.Index].Message);
+        ps.Streams.Debug.DataAdded += (s, e) => _host.WriteDebug(ps.Streams.Debug[e.Index].Message);
+        ps.Streams.Progress.DataAdded += (s, e) => _host.WriteProgress(ps.Streams.Progress[e.Index]);
+        ps.Streams.Information.DataAdded += (s, e) => _host.WriteInformation(ps.Streams.Information[e.Index]);
+        ps.Streams.Warning.DataAdded += (s, e) =>
+        {
+            var text = ps.Streams.Warning[e.Index].Message;
+            _log.Write(LogSeverity.Warning, $"{step.Command}: {text}");
+            _host.WriteWarning(text);
+        };
+        ps.Streams.Error.DataAdded += (s, e) =>
+        {
+            var record = ps.Streams.Error[e.Index];
+            errors.Add(SecretRedactor.Redact($"{record.FullyQualifiedErrorId}: {record.ErrorDetails?.Message ?? record.Exception.Message}"));
+            _host.WriteError(record);
+        };
+        lock (_gate) _current = ps;
+        try
+        {
+            if (_stopping) throw new PipelineStoppedException();
+            var output = input is null ? ps.Invoke() : ps.Invoke(input);
+            // Ctrl+C stops nested pipelines first: a stopped step stops the run, it never "succeeds".
+            if (_stopping || ps.InvocationStateInfo.State == PSInvocationState.Stopped) throw new PipelineStoppedException();
+            return output.Select(o => o?.BaseObject is PSCustomObject ? (object)o : o?.BaseObject ?? (object)o!).ToArray();
+        }
+        finally { lock (_gate) _current = null; }
+    }
+}

@@ -1,0 +1,34 @@
+# Helpers for the operations suites (status, logging, isolation, resync, schedule, cancellation).
+
+function New-OpsStagingDatabase {
+    <# Clones the prod fixture into a new database on the same test cluster and marks it as staging (a 'sync' at $Event). #>
+    param([Parameter(Mandatory)] $Pg, [Parameter(Mandatory)] [string] $Name, [int] $Event = 150, [switch] $NoMarker)
+    Invoke-KojiTestPsql -Pg $Pg -Database postgres -Sql "DROP DATABASE IF EXISTS $Name WITH (FORCE)" | Out-Null
+    Invoke-KojiTestPsql -Pg $Pg -Database postgres -Sql "CREATE DATABASE $Name TEMPLATE $($Pg.FixtureDatabase)" | Out-Null
+    if (-not $NoMarker) {
+        Invoke-KojiTestPsql -Pg $Pg -Database $Name -Sql @"
+CREATE TABLE kojistaging_marker (id bigserial PRIMARY KEY, kind text NOT NULL, recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  module_version text NOT NULL, source text, event_id integer, details jsonb NOT NULL DEFAULT '{}');
+INSERT INTO kojistaging_marker (kind, module_version, source, event_id) VALUES ('sync', 'test', 'Host=prod;Database=koji', $Event);
+"@ | Out-Null
+    }
+}
+
+function Invoke-OpsPwsh {
+    <# Runs a script in a fresh pwsh (no module imported); returns ExitCode, Output, Error. #>
+    param([Parameter(Mandatory)] [string] $Script, [int] $TimeoutSeconds = 180, [hashtable] $Environment = @{})
+    $self = [Environment]::GetCommandLineArgs()[0]
+    $psi = [System.Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
+    if ($self -like '*.dll') { $psi.ArgumentList.Add($self) }
+    foreach ($a in @('-NoProfile', '-NonInteractive', '-Command', $Script)) { $psi.ArgumentList.Add($a) }
+    foreach ($k in $Environment.Keys) { $psi.Environment[$k] = $Environment[$k] }
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $p = [System.Diagnostics.Process]::Start($psi)
+    $out = $p.StandardOutput.ReadToEndAsync()
+    $err = $p.StandardError.ReadToEndAsync()
+    if (-not $p.WaitForExit($TimeoutSeconds * 1000)) { $p.Kill($true); throw "pwsh timed out after $TimeoutSeconds s" }
+    [pscustomobject]@{ ExitCode = $p.ExitCode; Output = $out.Result; Error = $err.Result }
+}
+
+Export-ModuleMember -Function New-OpsStagingDatabase, Invoke-OpsPwsh
