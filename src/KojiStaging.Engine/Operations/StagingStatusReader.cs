@@ -1,3 +1,4 @@
+using KojiStaging.Engine.Files;
 using Dapper;
 using KojiStaging.Engine.Database;
 using KojiStaging.Engine.Diagnostics;
@@ -76,21 +77,15 @@ public sealed class StagingStatusReader
         if (!await TableExists(conn, "volume", ct).ConfigureAwait(false)) return Array.Empty<StagingVolumeState>();
         var rows = await conn.QueryAsync<(string name, long builds)>(new CommandDefinition(
             "SELECT v.name, count(b.id) FROM volume v LEFT JOIN build b ON b.volume_id = v.id GROUP BY v.id, v.name ORDER BY v.id", cancellationToken: ct)).ConfigureAwait(false);
-        var mounts = topDir is null ? null : StatusMountTable.Read();
+        var mounts = topDir is null ? null : MountTable.Read();
         return rows.Select(r =>
         {
             if (topDir is null) return new StagingVolumeState(r.name, r.builds, null, null, null, null);
             var path = r.name == "DEFAULT" ? topDir : Path.Combine(topDir, "vol", r.name);
             var present = Directory.Exists(path);
-            var mount = present ? StatusMountTable.Find(ResolveLink(path), mounts) : null;
+            var mount = present ? mounts!.Find(path) : null;
             return new StagingVolumeState(r.name, r.builds, path, present, mount?.ReadOnly, mount?.Source);
         }).ToArray();
-    }
-
-    private static string ResolveLink(string path)
-    {
-        try { return new DirectoryInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path; }
-        catch (IOException) { return path; }
     }
 
     /// <summary>Databases on the staging server whose name starts with the live name (Sync-KojiStagingDb's generations).</summary>
