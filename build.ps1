@@ -74,6 +74,11 @@ function Invoke-Test {
             $c = $x.TestRun.ResultSummary.Counters
             $passed += [int] $c.passed; $failed += [int] $c.failed + [int] $c.error + [int] $c.timeout
             $skipped += [int] $c.notExecuted
+            Write-Host "xUnit: $($c.passed) passed, $([int] $c.failed + [int] $c.error + [int] $c.timeout) failed"
+            foreach ($r in @($x.TestRun.Results.UnitTestResult) | Where-Object outcome -ne 'Passed' | Where-Object outcome -ne 'NotExecuted') {
+                Write-Host "  FAILED $($r.testName)"
+                if ($r.Output.ErrorInfo.Message) { Write-Host "    $($r.Output.ErrorInfo.Message)" }
+            }
         } else { $failed += 1; Write-Host 'xUnit produced no results' }
     }
     if (-not $SkipPester) {
