@@ -68,7 +68,7 @@ internal sealed class ResyncStepRunner
             catch (Exception ex) when (ex is not PipelineStoppedException)
             {
                 var record = (ex as IContainsErrorRecord)?.ErrorRecord;
-                var message = SecretRedactor.Redact($"{record?.FullyQualifiedErrorId ?? ex.GetType().Name}: {record?.ErrorDetails?.Message ?? ex.Message}");
+                var message = Explain(record, ex, step);
                 errors.Add(message);
                 r.Status = "Failed";
                 _host.WriteError(new ErrorRecord(ex, "ResyncStepFailed", ErrorCategory.NotSpecified, step.Command)
@@ -89,6 +89,15 @@ internal sealed class ResyncStepRunner
     {
         _stopping = true;
         lock (_gate) _current?.BeginStop(null, null);
+    }
+
+    /// <summary>The log's words for a failed step, with advice where PowerShell's own message leaves an operator guessing.</summary>
+    private static string Explain(ErrorRecord? record, Exception ex, ResyncStep step)
+    {
+        var message = SecretRedactor.Redact($"{record?.FullyQualifiedErrorId ?? ex.GetType().Name}: {record?.ErrorDetails?.Message ?? ex.Message}");
+        if (record?.FullyQualifiedErrorId?.StartsWith("InputObjectNotBound", StringComparison.Ordinal) == true)
+            message += $" The step receives the output of step '{step.Input}' through the pipeline but already names the parameters it would bind; drop those keys, or set Input = 'None'.";
+        return message;
     }
 
     private object[] Run(ResyncStep step, object[]? input, List<string> errors)
@@ -113,7 +122,7 @@ internal sealed class ResyncStepRunner
         ps.Streams.Error.DataAdded += (s, e) =>
         {
             var record = ps.Streams.Error[e.Index];
-            errors.Add(SecretRedactor.Redact($"{record.FullyQualifiedErrorId}: {record.ErrorDetails?.Message ?? record.Exception.Message}"));
+            errors.Add(Explain(record, record.Exception, step));
             _host.WriteError(record);
         };
         lock (_gate) _current = ps;
