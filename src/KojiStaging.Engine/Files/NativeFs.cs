@@ -208,6 +208,28 @@ internal static unsafe partial class NativeFs
     /// <summary>FICLONE: 0 on success, otherwise the errno (callers fall back to copying).</summary>
     public static int TryClone(int fdOut, int fdIn) => ioctl(fdOut, FICLONE, fdIn) == 0 ? 0 : Marshal.GetLastPInvokeError();
 
+    /// <summary>Makes <paramref name="to"/> share <paramref name="from"/>'s extents (btrfs, XFS, …); false where the filesystem cannot.</summary>
+    public static bool TryReflink(string from, string to)
+    {
+        var src = OpenRead(from);
+        try
+        {
+            var dst = CreateExclusive(to);
+            var errno = TryClone(dst, src);
+            CloseQuietly(dst);
+            if (errno != 0) Unlink(to);
+            return errno == 0;
+        }
+        finally { CloseQuietly(src); }
+    }
+
+    /// <summary>A hard link; false when the paths are on different filesystems or links are not allowed.</summary>
+    public static bool TryLink(string from, string to)
+    {
+        try { Link(from, to); return true; }
+        catch (NativeIOException) { return false; }
+    }
+
     /// <summary>copy_file_range from the current offsets: bytes copied (0 at EOF) or -errno.</summary>
     public static long CopyRange(int fdIn, int fdOut, long length)
     {

@@ -48,8 +48,8 @@ internal sealed class LocalTreeSource(string topDir, FileLinkMode mode) : RpmFil
         if (!File.Exists(source))
             throw new StagingException("SourceFileMissing", StagingErrorCategory.ObjectNotFound,
                 $"Prod's tree has no file {relativePath} under {_root}.", source);
-        if (mode != FileLinkMode.Copy && NativeFileOps.TryReflink(source, tempPath)) return Task.FromResult(FetchMethod.Reflinked);
-        if (mode == FileLinkMode.Hardlink && NativeFileOps.TryHardlink(source, tempPath)) return Task.FromResult(FetchMethod.Hardlinked);
+        if (mode != FileLinkMode.Copy && NativeFs.TryReflink(source, tempPath)) return Task.FromResult(FetchMethod.Reflinked);
+        if (mode == FileLinkMode.Hardlink && NativeFs.TryLink(source, tempPath)) return Task.FromResult(FetchMethod.Hardlinked);
         File.Copy(source, tempPath, overwrite: true);
         return Task.FromResult(FetchMethod.Copied);
     }
