@@ -25,7 +25,7 @@ public sealed class PgCluster : IDisposable
     public string Root { get; }
     public string DataDir => Path.Combine(Root, "data");
     public string Host => "127.0.0.1";
-    public int Port { get; }
+    public int Port { get; private set; }
     public string SuperUser => "postgres";
     public string Password { get; }
     public string BinDir { get; }
@@ -77,8 +77,20 @@ public sealed class PgCluster : IDisposable
             };
             if (settings is not null) foreach (var (k, v) in settings) conf[k] = v;
             File.AppendAllLines(Path.Combine(cluster.DataDir, "postgresql.conf"), conf.Select(kv => $"{kv.Key} = {kv.Value}"));
-            cluster.PgCtl("start", "-w", "-t", "60", "-l", Path.Combine(root, "server.log"));
-            return cluster;
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    cluster.PgCtl("start", "-w", "-t", "60", "-l", Path.Combine(root, "server.log"));
+                    return cluster;
+                }
+                catch (InvalidOperationException) when (attempt < 3 && File.ReadAllText(Path.Combine(root, "server.log")).Contains("could not bind"))
+                {
+                    // Another process took the probed port before the server bound it: the last "port" line wins.
+                    cluster.Port = FreePort();
+                    File.AppendAllText(Path.Combine(cluster.DataDir, "postgresql.conf"), $"port = {cluster.Port}\n");
+                }
+            }
         }
         catch
         {

@@ -12,7 +12,7 @@ public sealed class FaultyFileServer : IDisposable
 {
     public enum Fault { Truncate, CorruptByte, Http500, Drop }
 
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly string _root;
     private readonly ConcurrentDictionary<string, ConcurrentQueue<Fault>> _faults = new();
     private int _requests;
@@ -20,13 +20,23 @@ public sealed class FaultyFileServer : IDisposable
     public FaultyFileServer(string root)
     {
         _root = root;
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        BaseUri = new Uri($"http://127.0.0.1:{port}/");
-        _listener.Prefixes.Add(BaseUri.AbsoluteUri);
-        _listener.Start();
+        // HttpListener cannot bind port 0: probe a free port, and take another if something grabs it first.
+        for (var attempt = 1; ; attempt++)
+        {
+            var probe = new TcpListener(IPAddress.Loopback, 0);
+            probe.Start();
+            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            var listener = new HttpListener();
+            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            try
+            {
+                listener.Start();
+                (_listener, BaseUri) = (listener, new Uri($"http://127.0.0.1:{port}/"));
+                break;
+            }
+            catch (HttpListenerException) when (attempt < 10) { listener.Close(); }
+        }
         _ = Task.Run(LoopAsync);
     }
 
