@@ -8,7 +8,7 @@ namespace KojiStaging.Engine.Diagnostics;
 /// <c>2026-11-24T23:59:01.123Z INFO  [1234] [Category] text</c>. Text passes through
 /// <see cref="SecretRedactor"/>; writes from many threads (and several cmdlets in one process) are serialised.
 /// </summary>
-public sealed class FileLoggerProvider : ILoggerProvider
+public sealed class FileLoggerProvider : ILoggerProvider, ILogSink
 {
     private static readonly Dictionary<string, object> Locks = new(StringComparer.Ordinal);
     private readonly string _path;
@@ -24,7 +24,7 @@ public sealed class FileLoggerProvider : ILoggerProvider
         lock (Locks) { if (!Locks.TryGetValue(_path, out _lock!)) Locks[_path] = _lock = new object(); }
     }
 
-    public ILogger CreateLogger(string categoryName) => new FileLogger(this, ShortCategory(categoryName));
+    public ILogger CreateLogger(string categoryName) => new SinkLogger(this, ShortCategory(categoryName));
 
     public void Dispose() { }
 
@@ -53,18 +53,5 @@ public sealed class FileLoggerProvider : ILoggerProvider
         _ => "CRIT",
     };
 
-    private sealed class FileLogger(FileLoggerProvider owner, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None && (LogSeverity)logLevel >= owner._minimum;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (!IsEnabled(logLevel)) return;
-            var text = formatter(state, exception);
-            if (exception is not null) text = $"{text} ({exception.Message})";
-            owner.Write((LogSeverity)logLevel, category, text);
-        }
-    }
+    bool ILogSink.Accepts(LogSeverity level) => level >= _minimum;
 }

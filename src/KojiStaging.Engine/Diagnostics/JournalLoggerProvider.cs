@@ -8,7 +8,7 @@ namespace KojiStaging.Engine.Diagnostics;
 /// journal reads stderr and turns the prefix into the entry's priority (SyslogLevelPrefix=yes, the default);
 /// under <c>systemd-cat</c> or cron the line stays readable.
 /// </summary>
-public sealed class JournalLoggerProvider : ILoggerProvider
+public sealed class JournalLoggerProvider : ILoggerProvider, ILogSink
 {
     private static readonly object Lock = new();
     private readonly TextWriter _writer;
@@ -20,7 +20,7 @@ public sealed class JournalLoggerProvider : ILoggerProvider
         _writer = writer ?? Console.Error;
     }
 
-    public ILogger CreateLogger(string categoryName) => new JournalLogger(this, FileLoggerProvider.ShortCategory(categoryName));
+    public ILogger CreateLogger(string categoryName) => new SinkLogger(this, FileLoggerProvider.ShortCategory(categoryName));
 
     public void Dispose() { }
 
@@ -40,18 +40,5 @@ public sealed class JournalLoggerProvider : ILoggerProvider
         _ => 2,
     };
 
-    private sealed class JournalLogger(JournalLoggerProvider owner, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None && (LogSeverity)logLevel >= owner._minimum;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (!IsEnabled(logLevel)) return;
-            var text = formatter(state, exception);
-            if (exception is not null) text = $"{text} ({exception.Message})";
-            owner.Write((LogSeverity)logLevel, category, text);
-        }
-    }
+    bool ILogSink.Accepts(LogSeverity level) => level >= _minimum;
 }
