@@ -676,19 +676,20 @@ public sealed partial class KojiHubMethods(NpgsqlConnection db, string kojiVersi
     {
         if (json is null) return null;
         using var doc = JsonDocument.Parse(json);
-        return Convert(doc.RootElement);
-
-        static object? Convert(JsonElement e) => e.ValueKind switch
-        {
-            JsonValueKind.Null => null,
-            JsonValueKind.True => true,
-            JsonValueKind.False => false,
-            JsonValueKind.String => e.GetString(),
-            JsonValueKind.Number when e.TryGetInt32(out var i) => i,
-            JsonValueKind.Number when e.TryGetInt64(out var l) => l,
-            JsonValueKind.Number => e.GetDouble(),
-            JsonValueKind.Array => e.EnumerateArray().Select(Convert).ToArray(),
-            _ => e.EnumerateObject().ToDictionary(p => p.Name, p => Convert(p.Value), StringComparer.Ordinal),
-        };
+        return ToXmlRpcValue(doc.RootElement);
     }
+
+    /// <summary>A JSON value as the XML-RPC layer's .NET value: int, then long (i8), then double; arrays and ordinal-keyed structs.</summary>
+    public static object? ToXmlRpcValue(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.Null => null,
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        JsonValueKind.String => e.GetString(),
+        JsonValueKind.Number when e.TryGetInt32(out var i) => i,
+        JsonValueKind.Number when e.TryGetInt64(out var l) => l,
+        JsonValueKind.Number => e.GetDouble(),
+        JsonValueKind.Array => e.EnumerateArray().Select(ToXmlRpcValue).ToArray(),
+        _ => e.EnumerateObject().ToDictionary(p => p.Name, p => ToXmlRpcValue(p.Value), StringComparer.Ordinal),
+    };
 }

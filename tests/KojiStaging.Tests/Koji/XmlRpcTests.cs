@@ -1,3 +1,4 @@
+using KojiStaging.TestServices.KojiHub;
 using System.Text;
 using System.Text.Json;
 using KojiStaging.Engine.Diagnostics;
@@ -22,8 +23,8 @@ public class XmlRpcTests
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures.XmlRpcDir, "calls.json")));
         var call = doc.RootElement.GetProperty("calls").EnumerateArray().Single(c => c.GetProperty("file").GetString() == name);
-        var args = call.GetProperty("args").EnumerateArray().Select(FromJson).ToArray();
-        var kwargs = call.GetProperty("kwargs").EnumerateObject().ToDictionary(p => p.Name, p => FromJson(p.Value));
+        var args = call.GetProperty("args").EnumerateArray().Select(KojiHubMethods.ToXmlRpcValue).ToArray();
+        var kwargs = call.GetProperty("kwargs").EnumerateObject().ToDictionary(p => p.Name, p => KojiHubMethods.ToXmlRpcValue(p.Value));
         var body = XmlRpcWriter.MethodCall(call.GetProperty("method").GetString()!, XmlRpcWriter.EncodeArgs(args, kwargs));
         Assert.Equal(Recorded(name, "request"), body);
     }
@@ -216,18 +217,4 @@ public class XmlRpcTests
             "<value><dateTime.iso8601>2026-11-24T22:15:33</dateTime.iso8601></value></data></array></value></param></params></methodResponse>");
         Assert.Equal(new object?[] { " plain text ", -4, "", "", new DateTime(2026, 11, 24, 22, 15, 33) }, Assert.IsType<object?[]>(v));
     }
-
-    private static object? FromJson(JsonElement e) => e.ValueKind switch
-    {
-        JsonValueKind.Null => null,
-        JsonValueKind.True => true,
-        JsonValueKind.False => false,
-        JsonValueKind.String => e.GetString(),
-        JsonValueKind.Number when e.TryGetInt32(out var i) => i,
-        JsonValueKind.Number when e.TryGetInt64(out var l) => l,
-        JsonValueKind.Number => e.GetDouble(),
-        JsonValueKind.Array => e.EnumerateArray().Select(FromJson).ToArray(),
-        JsonValueKind.Object => e.EnumerateObject().ToDictionary(p => p.Name, p => FromJson(p.Value)),
-        _ => throw new InvalidOperationException(),
-    };
 }
