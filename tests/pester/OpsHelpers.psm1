@@ -1,4 +1,5 @@
 # Helpers for the operations suites (status, logging, isolation, resync, schedule, cancellation).
+Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1')
 
 function New-OpsStagingDatabase {
     <# Clones the prod fixture into a new database on the same test cluster and marks it as staging (a 'sync' at $Event). #>
@@ -17,18 +18,7 @@ INSERT INTO kojistaging_marker (kind, module_version, source, event_id) VALUES (
 function Invoke-OpsPwsh {
     <# Runs a script in a fresh pwsh (no module imported); returns ExitCode, Output, Error. #>
     param([Parameter(Mandatory)] [string] $Script, [int] $TimeoutSeconds = 180, [hashtable] $Environment = @{})
-    $self = [Environment]::GetCommandLineArgs()[0]
-    $psi = [System.Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
-    if ($self -like '*.dll') { $psi.ArgumentList.Add($self) }
-    foreach ($a in @('-NoProfile', '-NonInteractive', '-Command', $Script)) { $psi.ArgumentList.Add($a) }
-    foreach ($k in $Environment.Keys) { $psi.Environment[$k] = $Environment[$k] }
-    $psi.RedirectStandardOutput = $true
-    $psi.RedirectStandardError = $true
-    $p = [System.Diagnostics.Process]::Start($psi)
-    $out = $p.StandardOutput.ReadToEndAsync()
-    $err = $p.StandardError.ReadToEndAsync()
-    if (-not $p.WaitForExit($TimeoutSeconds * 1000)) { $p.Kill($true); throw "pwsh timed out after $TimeoutSeconds s" }
-    [pscustomobject]@{ ExitCode = $p.ExitCode; Output = $out.Result; Error = $err.Result }
+    Invoke-KojiFreshPwsh -Script $Script -TimeoutSeconds $TimeoutSeconds -Environment $Environment -NoImport
 }
 
 Export-ModuleMember -Function New-OpsStagingDatabase, Invoke-OpsPwsh

@@ -78,15 +78,16 @@ function Get-KojiTestConnectionString {
 function Invoke-KojiFreshPwsh {
     <#
     .SYNOPSIS
-        Runs a script block in a new pwsh process (as 'dotnet pwsh.dll' when that is how we run)
-        with the built module imported; returns its output text and exit code.
+        Runs a script in a new pwsh process (as 'dotnet pwsh.dll' when that is how we run), with the built
+        module imported unless -NoImport; returns its output text and exit code.
     #>
-    param([Parameter(Mandatory)] [string] $Script, [int] $TimeoutSeconds = 300)
+    param([Parameter(Mandatory)] [string] $Script, [int] $TimeoutSeconds = 300, [hashtable] $Environment = @{}, [switch] $NoImport)
     $self = [Environment]::GetCommandLineArgs()[0]
-    $exe = [Environment]::ProcessPath
-    $psi = [System.Diagnostics.ProcessStartInfo]::new($exe)
+    $psi = [System.Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
     if ($self -like '*.dll') { $psi.ArgumentList.Add($self) }
-    foreach ($a in @('-NoProfile', '-NonInteractive', '-Command', "Import-Module '$(Get-KojiTestModulePath)'; $Script")) { $psi.ArgumentList.Add($a) }
+    if (-not $NoImport) { $Script = "Import-Module '$(Get-KojiTestModulePath)'; $Script" }
+    foreach ($a in @('-NoProfile', '-NonInteractive', '-Command', $Script)) { $psi.ArgumentList.Add($a) }
+    foreach ($k in $Environment.Keys) { $psi.Environment[$k] = $Environment[$k] }
     $psi.RedirectStandardOutput = $true
     $psi.RedirectStandardError = $true
     $p = [System.Diagnostics.Process]::Start($psi)
