@@ -31,6 +31,8 @@ public sealed record KojiHubEmulatorOptions
     /// <summary>Served read-only under /kojifiles/ (a Koji topdir); null = no file serving.</summary>
     public string? TopDir { get; init; }
     public string KojiVersion { get; init; } = "1.35.3";
+    /// <summary>hub.conf MaxRequestLength: a longer request body is answered with GenericError "Request too long".</summary>
+    public int MaxRequestLength { get; init; } = 4194304;
     public int Port { get; init; }
 }
 
@@ -67,6 +69,9 @@ public sealed class KojiHubEmulator : IAsyncDisposable, IDisposable
     /// <summary>Calls answered per method, the calls inside multiCalls included.</summary>
     public IReadOnlyDictionary<string, int> Calls => new Dictionary<string, int>(_calls);
     public int CallCount(string method) => _calls.GetValueOrDefault(method);
+    /// <summary>The longest request body read so far (bytes).</summary>
+    public long LargestRequest => Interlocked.Read(ref _largestRequest);
+    private long _largestRequest;
 
     public static async Task<KojiHubEmulator> StartAsync(KojiHubEmulatorOptions options)
     {
@@ -114,6 +119,7 @@ public sealed class KojiHubEmulator : IAsyncDisposable, IDisposable
     public void ResetCounters()
     {
         Interlocked.Exchange(ref _roundTrips, 0);
+        Interlocked.Exchange(ref _largestRequest, 0);
         _calls.Clear();
     }
 
@@ -143,14 +149,36 @@ public sealed class KojiHubEmulator : IAsyncDisposable, IDisposable
         string body;
         try
         {
-            var (method, ps) = await XmlRpcReader.ReadMethodCallAsync(ctx.Request.Body, ctx.RequestAborted).ConfigureAwait(false);
+            var request = await ReadBodyAsync(ctx.Request.Body, ctx.RequestAborted).ConfigureAwait(false);
+            var (method, ps) = await XmlRpcReader.ReadMethodCallAsync(request, ctx.RequestAborted).ConfigureAwait(false);
             body = await AnswerAsync(method, ps).ConfigureAwait(false);
         }
         catch (KojiStaging.Engine.Diagnostics.StagingException ex)
         {
             body = XmlRpcWriter.Fault(1000, ex.Message);
         }
+        catch (HubFaultException f)
+        {
+            body = XmlRpcWriter.Fault(f.Code, f.Message);
+        }
         await WriteAsync(ctx, body).ConfigureAwait(false);
+    }
+
+    /// <summary>The request body, read in chunks and counted as kojixmlrpc._read_request does.</summary>
+    private async Task<MemoryStream> ReadBodyAsync(Stream body, CancellationToken ct)
+    {
+        var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int n;
+        while ((n = await body.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + n > _options.MaxRequestLength) throw HubFaultException.Generic("Request too long");
+            buffer.Write(chunk, 0, n);
+        }
+        long seen;
+        while (buffer.Length > (seen = Interlocked.Read(ref _largestRequest)) && Interlocked.CompareExchange(ref _largestRequest, buffer.Length, seen) != seen) { }
+        buffer.Position = 0;
+        return buffer;
     }
 
     private async Task<string> AnswerAsync(string method, object?[] ps)

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
+using KojiStaging.Engine.Koji.XmlRpc;
 using KojiStaging.Engine.Diagnostics;
 using KojiStaging.Engine.Koji.Hub;
 using KojiStaging.TestServices.KojiHub;
@@ -64,6 +66,47 @@ public class KojiHubClientTests(KojiHubEmulatorFixture fixture) : IClassFixture<
         var results = await client.MultiCallAsync(calls, default);
         Assert.Equal(2, client.RoundTrips);
         Assert.All(results, r => Assert.Null(r.Fault));
+    }
+
+    [Fact]
+    public async Task Batches_are_packed_up_to_the_request_byte_limit_not_a_call_count()
+    {
+        // queryRPMSigs(rpm_id) positional, as Copy-KojiSubset sends it: about 200 bytes a call.
+        fixture.Hub.ResetCounters();
+        const int limit = 256 * 1024;
+        var calls = Enumerable.Range(0, 4000).Select(i => new KojiCall("queryRPMSigs", new object?[] { i % 50 + 1 })).ToList();
+        using var client = new KojiHubClient(fixture.Hub.HubUrl, Fast with { MultiCallBatchSize = int.MaxValue, MaxRequestBytes = limit });
+        var results = await client.MultiCallAsync(calls, default);
+
+        var whole = Encoding.UTF8.GetByteCount(XmlRpcWriter.MethodCall("multiCall", new object?[] { calls.Select(c =>
+            new Dictionary<string, object?> { ["methodName"] = c.Method, ["params"] = c.Args }).ToArray() }));
+        Assert.Equal((whole + limit - 1) / limit, client.RoundTrips); // as few as the limit allows
+        Assert.InRange(fixture.Hub.LargestRequest, limit - 1024, limit);
+        Assert.Equal(4000, fixture.Hub.CallCount("queryRPMSigs"));
+        Assert.All(results, r => Assert.Null(r.Fault));
+        Assert.Equal(((object?[])results[0].Value!).Length, ((object?[])results[50].Value!).Length);
+    }
+
+    [Fact]
+    public async Task A_hub_with_a_lower_MaxRequestLength_gets_halved_batches_and_every_answer_in_order()
+    {
+        await using var strict = await KojiHubEmulator.StartAsync(new KojiHubEmulatorOptions { ConnectionString = fixture.ConnectionString, MaxRequestLength = 20_000 });
+        using var client = new KojiHubClient(strict.HubUrl, Fast with { MultiCallBatchSize = int.MaxValue, MaxRequestBytes = 50_000 });
+        var calls = Enumerable.Range(0, 600).Select(i => new KojiCall("getBuild", new object?[] { i % 24 + 1 })).ToList();
+        var results = await client.MultiCallAsync(calls, default);
+        Assert.Equal(600, strict.CallCount("getBuild"));
+        for (var i = 0; i < 600; i++) Assert.Equal(i % 24 + 1, ((Dictionary<string, object?>)results[i].Value!)["id"]);
+        // The client remembers the limit it learnt: the same calls again go in batches the hub accepts at once.
+        var first = strict.RoundTrips;
+        await client.MultiCallAsync(calls, default);
+        var second = strict.RoundTrips - first;
+        Assert.Equal(1200, strict.CallCount("getBuild"));
+        Assert.True(second < first, $"second run took {second} round trips, the first {first}");
+        Assert.Equal(second, client.RoundTrips - first);
+        using var single = new KojiHubClient(strict.HubUrl, Fast with { MaxRequestBytes = 50_000 });
+        var whole = await Assert.ThrowsAsync<KojiGenericErrorException>(() =>
+            single.CallAsync("getBuild", new object?[] { new string('x', 30_000) }, null, default));
+        Assert.Equal("Request too long", whole.FaultString);
     }
 
     [Theory]

@@ -47,6 +47,20 @@ public class XmlRpcTests
     }
 
     [Fact]
+    public void A_call_assembled_from_pre_encoded_items_equals_the_whole_call()
+    {
+        var items = new object?[]
+        {
+            new Dictionary<string, object?> { ["methodName"] = "queryRPMSigs", ["params"] = new object?[] { 7 } },
+            new Dictionary<string, object?> { ["methodName"] = "getTag", ["params"] = XmlRpcWriter.EncodeArgs(new object?[] { "f41 & <x>" }, new Dictionary<string, object?> { ["event"] = 166 }) },
+            null, 3_000_000_000L, "é",
+        };
+        var whole = XmlRpcWriter.MethodCall("multiCall", new object?[] { items });
+        Assert.Equal(whole, XmlRpcWriter.MethodCallWithEncodedArray("multiCall", items.Select(XmlRpcWriter.EncodeValue)));
+        Assert.Equal(whole.Length - items.Sum(i => XmlRpcWriter.EncodeValue(i).Length), XmlRpcWriter.EncodedArrayCallOverhead("multiCall"));
+    }
+
+    [Fact]
     public void Recorded_values_map_to_dotnet_types()
     {
         var last = Assert.IsType<Dictionary<string, object?>>(XmlRpcReader.ParseResponse(Recorded("03-getLastEvent", "response")));

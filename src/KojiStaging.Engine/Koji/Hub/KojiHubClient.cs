@@ -17,8 +17,17 @@ public sealed record KojiHubClientOptions
     /// <summary>Wait before the second attempt; doubles per attempt (±20 % jitter) up to <see cref="MaxBackoff"/>.</summary>
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(500);
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(15);
-    /// <summary>Calls per multiCall round trip; longer lists are split into batches of this size.</summary>
+    /// <summary>Most calls per multiCall round trip; longer lists are split.</summary>
     public int MultiCallBatchSize { get; init; } = 500;
+    /// <summary>
+    /// Largest request body sent. Koji's hub refuses longer ones with "Request too long" (hub.conf
+    /// MaxRequestLength, 4 MiB by default); a hub configured lower makes the client halve its batches.
+    /// </summary>
+    public int MaxRequestBytes { get; init; } = DefaultMaxRequestBytes;
+    public const int DefaultMaxRequestBytes = 4 * 1024 * 1024;
+
+    /// <summary>For bulk reads (Copy-KojiSubset): batches limited by request size alone, so a stage is one round trip where it fits.</summary>
+    public static KojiHubClientOptions BulkRead { get; } = new() { MultiCallBatchSize = 100_000 };
 }
 
 /// <summary>
@@ -56,8 +65,8 @@ public sealed class KojiHubClient : IKojiHub, IDisposable
                 $"'{hub}' is not an http(s) URL of a Koji hub (e.g. https://koji.example.org/kojihub)", hub.ToString());
         Hub = hub;
         Options = options ?? new KojiHubClientOptions();
-        if (Options.MaxAttempts < 1 || Options.MultiCallBatchSize < 1)
-            throw new ArgumentOutOfRangeException(nameof(options), "MaxAttempts and MultiCallBatchSize must be at least 1");
+        if (Options.MaxAttempts < 1 || Options.MultiCallBatchSize < 1 || Options.MaxRequestBytes < 1024)
+            throw new ArgumentOutOfRangeException(nameof(options), "MaxAttempts and MultiCallBatchSize must be at least 1, MaxRequestBytes at least 1024");
         _http = http;
         _ownsHttp = ownsHttp;
         _log = logger ?? NullLogger.Instance;
@@ -78,40 +87,86 @@ public sealed class KojiHubClient : IKojiHub, IDisposable
         return SendAsync(method, body, IsIdempotent(method), ct);
     }
 
+    /// <summary>
+    /// The calls in as few round trips as the limits allow: batches of at most
+    /// <see cref="KojiHubClientOptions.MultiCallBatchSize"/> calls and <see cref="KojiHubClientOptions.MaxRequestBytes"/>
+    /// bytes. A batch the hub refuses as too long is split in two and sent again, and later batches stay below it.
+    /// </summary>
     public async Task<IReadOnlyList<KojiCallResult>> MultiCallAsync(IReadOnlyList<KojiCall> calls, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(calls);
         var results = new KojiCallResult[calls.Count];
-        for (var start = 0; start < calls.Count; start += Options.MultiCallBatchSize)
+        var encoded = new string[calls.Count];
+        var sizes = new int[calls.Count];
+        for (var i = 0; i < calls.Count; i++)
         {
-            var count = Math.Min(Options.MultiCallBatchSize, calls.Count - start);
-            var payload = new object?[count];
-            var idempotent = true;
-            for (var i = 0; i < count; i++)
+            var c = calls[i];
+            encoded[i] = XmlRpcWriter.EncodeValue(new Dictionary<string, object?>(StringComparer.Ordinal)
             {
-                var c = calls[start + i];
-                idempotent &= IsIdempotent(c.Method);
-                payload[i] = new Dictionary<string, object?>(StringComparer.Ordinal)
-                {
-                    ["methodName"] = c.Method,
-                    ["params"] = XmlRpcWriter.EncodeArgs(c.Args ?? Array.Empty<object?>(), c.Kwargs),
-                };
-            }
-            var body = XmlRpcWriter.MethodCall("multiCall", new object?[] { payload });
-            var answer = await SendAsync("multiCall", body, idempotent, ct).ConfigureAwait(false);
-            if (answer is not object?[] items || items.Length != count)
-                throw XmlRpcReader.ProtocolError($"multiCall of {count} calls answered with {(answer is object?[] a ? a.Length + " results" : answer?.GetType().Name ?? "nil")}");
-            for (var i = 0; i < count; i++)
-            {
-                results[start + i] = items[i] switch
-                {
-                    object?[] { Length: 1 } one => new KojiCallResult(one[0], null),
-                    Dictionary<string, object?> f when f.ContainsKey("faultCode") => new KojiCallResult(null, XmlRpcReader.ToFault(f)),
-                    var other => throw XmlRpcReader.ProtocolError($"multiCall result {start + i} is neither [value] nor a fault ({other?.GetType().Name ?? "nil"})"),
-                };
-            }
+                ["methodName"] = c.Method,
+                ["params"] = XmlRpcWriter.EncodeArgs(c.Args ?? Array.Empty<object?>(), c.Kwargs),
+            });
+            sizes[i] = Encoding.UTF8.GetByteCount(encoded[i]);
+        }
+        var start = 0;
+        while (start < calls.Count)
+        {
+            var budget = Math.Min(Options.MaxRequestBytes, Volatile.Read(ref _learnedMaxRequestBytes)) - MultiCallOverhead;
+            var count = 0;
+            long bytes = 0;
+            while (start + count < calls.Count && count < Options.MultiCallBatchSize && (count == 0 || bytes + sizes[start + count] <= budget))
+                bytes += sizes[start + count++];
+            await SendBatchAsync(calls, encoded, start, count, (int)bytes, results, ct).ConfigureAwait(false);
+            start += count;
         }
         return results;
+    }
+
+    private static readonly int MultiCallOverhead = XmlRpcWriter.EncodedArrayCallOverhead("multiCall");
+    /// <summary>Half the smallest request the hub refused as too long (its MaxRequestLength is below that).</summary>
+    private int _learnedMaxRequestBytes = int.MaxValue;
+
+    private async Task SendBatchAsync(IReadOnlyList<KojiCall> calls, string[] encoded, int start, int count, int bytes,
+        KojiCallResult[] results, CancellationToken ct)
+    {
+        var idempotent = true;
+        for (var i = start; i < start + count; i++) idempotent &= IsIdempotent(calls[i].Method);
+        var body = XmlRpcWriter.MethodCallWithEncodedArray("multiCall", new ArraySegment<string>(encoded, start, count));
+        object? answer;
+        try
+        {
+            answer = await SendAsync("multiCall", body, idempotent, ct).ConfigureAwait(false);
+        }
+        catch (KojiGenericErrorException ex) when (count > 1 && ex.FaultString.Contains("Request too long", StringComparison.Ordinal))
+        {
+            var refused = bytes + MultiCallOverhead;
+            InterlockedMin(ref _learnedMaxRequestBytes, refused / 2);
+            _log.LogWarning("Koji hub {Hub} refused a {Bytes}-byte multiCall as too long (its MaxRequestLength is lower); sending it in two halves",
+                HubDisplay, refused);
+            var half = count / 2;
+            var firstBytes = 0;
+            for (var i = start; i < start + half; i++) firstBytes += Encoding.UTF8.GetByteCount(encoded[i]);
+            await SendBatchAsync(calls, encoded, start, half, firstBytes, results, ct).ConfigureAwait(false);
+            await SendBatchAsync(calls, encoded, start + half, count - half, bytes - firstBytes, results, ct).ConfigureAwait(false);
+            return;
+        }
+        if (answer is not object?[] items || items.Length != count)
+            throw XmlRpcReader.ProtocolError($"multiCall of {count} calls answered with {(answer is object?[] a ? a.Length + " results" : answer?.GetType().Name ?? "nil")}");
+        for (var i = 0; i < count; i++)
+        {
+            results[start + i] = items[i] switch
+            {
+                object?[] { Length: 1 } one => new KojiCallResult(one[0], null),
+                Dictionary<string, object?> f when f.ContainsKey("faultCode") => new KojiCallResult(null, XmlRpcReader.ToFault(f)),
+                var other => throw XmlRpcReader.ProtocolError($"multiCall result {start + i} is neither [value] nor a fault ({other?.GetType().Name ?? "nil"})"),
+            };
+        }
+    }
+
+    private static void InterlockedMin(ref int target, int value)
+    {
+        int seen;
+        while (value < (seen = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, seen) != seen) { }
     }
 
     /// <summary>An operator-supplied hub URL as a Uri, or "KojiHubInvalidUrl" (InvalidArgument) when it is not an absolute http(s) URL.</summary>

@@ -33,6 +33,31 @@ public static class XmlRpcWriter
         return sb.ToString();
     }
 
+    /// <summary>
+    /// The same bytes as <see cref="MethodCall"/> with one array parameter, from items already encoded by
+    /// <see cref="EncodeValue"/>: lets a caller measure each item before choosing how many go in one request.
+    /// </summary>
+    public static string MethodCallWithEncodedArray(string method, IEnumerable<string> encodedItems)
+    {
+        var sb = new StringBuilder(4096);
+        sb.Append(Header).Append("<methodCall>\n<methodName>");
+        Escape(sb, method);
+        sb.Append("</methodName>\n<params>\n<param>\n<value><array><data>\n");
+        foreach (var item in encodedItems) sb.Append(item);
+        sb.Append("</data></array></value>\n</param>\n</params>\n</methodCall>\n");
+        return sb.ToString();
+    }
+
+    /// <summary>Bytes <see cref="MethodCallWithEncodedArray"/> adds around its items (ASCII, so chars = bytes).</summary>
+    public static int EncodedArrayCallOverhead(string method) => MethodCallWithEncodedArray(method, Array.Empty<string>()).Length;
+
+    public static string EncodeValue(object? value)
+    {
+        var sb = new StringBuilder(256);
+        WriteValue(sb, value);
+        return sb.ToString();
+    }
+
     public static string Response(object? value)
     {
         var sb = new StringBuilder(1024);
