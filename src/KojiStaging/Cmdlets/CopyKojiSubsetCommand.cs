@@ -70,7 +70,7 @@ public sealed class CopyKojiSubsetCommand : KojiStagingCmdlet
         };
         var result = RunEngine(async scope =>
         {
-            using var hub = KojiHubClientFactory.Create(Hub, new KojiHubClientOptions { MultiCallBatchSize = 5000 }, scope);
+            using var hub = KojiHubClientFactory.Create(Hub, KojiHubClientOptions.BulkRead, scope);
             return await new CopyKojiSubsetEngine().RunAsync(new CopyKojiSubsetRequest
             {
                 HubDisplay = hub.HubDisplay, HubClient = hub, TopUrl = ParameterSetName == "TopUrl" ? TopUrl : null,

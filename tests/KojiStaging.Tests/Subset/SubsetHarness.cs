@@ -35,9 +35,9 @@ public sealed class SubsetHarness : IAsyncLifetime
 
     public Task DisposeAsync() => _emulator.DisposeAsync();
 
-    public KojiHubClient NewClient(Uri? hub = null) => new(hub ?? Emulator.HubUrl, new KojiHubClientOptions
+    public KojiHubClient NewClient(Uri? hub = null) => new(hub ?? Emulator.HubUrl, KojiHubClientOptions.BulkRead with
     {
-        MultiCallBatchSize = 5000, InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(100), MaxAttempts = 4,
+        InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(100), MaxAttempts = 4,
         Timeout = TimeSpan.FromSeconds(20),
     });
 

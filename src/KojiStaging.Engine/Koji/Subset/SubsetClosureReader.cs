@@ -12,7 +12,8 @@ namespace KojiStaging.Engine.Koji.Subset;
 /// those) with packages, RPM rows and signature rows for the chosen keys, and every user and event
 /// those rows name. Versioned rows come from queryHistory with their exact create/revoke events; a row
 /// revoked after the event is written as still active (as it was at the event).
-/// Calls go in four multiCall stages, so round trips grow with builds / batch size, not with builds.
+/// Calls go in four multiCall stages packed up to the hub's request size limit, so round trips grow with
+/// (builds × RPMs per build) / ~20,000, not with builds: 1,000 builds of 16 signed RPMs take 4.
 /// </summary>
 public sealed class SubsetClosureReader(IKojiHub hub)
 {
@@ -96,7 +97,8 @@ public sealed class SubsetClosureReader(IKojiHub hub)
         foreach (var x in usedTargets) calls.Add(History(new[] { "build_target_config" }, "build_target", Int(x["id"])));
         var rpmIds = rpmRows.Keys.OrderBy(x => x).ToList();
         if (options.SigKeys.Count > 0)
-            foreach (var id in rpmIds) calls.Add(new KojiCall("queryRPMSigs", Array.Empty<object?>(), new Dictionary<string, object?> { ["rpm_id"] = id }));
+            // Positional (queryRPMSigs(rpm_id)): a third of the bytes of the keyword form, so ~20,000 fit in one 4 MiB request.
+            foreach (var id in rpmIds) calls.Add(new KojiCall("queryRPMSigs", new object?[] { id }));
         var r3 = await hub.MultiCallAsync(calls, ct).ConfigureAwait(false);
         var pos = 0;
         var fullTags = tagIds.Select(_ => AsRow(r3[pos++].GetValueOrThrow())).ToList();
@@ -186,8 +188,9 @@ public sealed class SubsetClosureReader(IKojiHub hub)
         t["events"].Rows.Clear();
         foreach (var (id, ts) in eventTimes.OrderBy(e => e.Key)) t["events"].Rows.Add(new object?[] { id, Time(ts) });
 
+        var rpmsOfBuild = rpmIds.ToLookup(r => Int(rpmRows[r]["build_id"]));
         var subsetBuilds = builds.Select(b => new SubsetBuild(Int(b["id"]), Str(b["nvr"])!, Str(b["package_name"])!, Str(b["version"])!, Str(b["release"])!,
-            Str(b["volume_name"]), rpmIds.Where(r => Int(rpmRows[r]["build_id"]) == Int(b["id"])).Select(r => new SubsetRpm(r, Str(rpmRows[r]["name"])!,
+            Str(b["volume_name"]), rpmsOfBuild[Int(b["id"])].Select(r => new SubsetRpm(r, Str(rpmRows[r]["name"])!,
                 Str(rpmRows[r]["version"])!, Str(rpmRows[r]["release"])!, Str(rpmRows[r]["arch"])!, Str(rpmRows[r]["payloadhash"])!, Long(rpmRows[r]["size"]),
                 signedBy.TryGetValue(r, out var k) ? k : Array.Empty<string>())).ToList())).ToList();
         Phase("done", 100);
