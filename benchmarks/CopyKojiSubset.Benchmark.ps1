@@ -1,37 +1,48 @@
 #!/usr/bin/env pwsh
-# Koji snapshotter: (1) hub round trips of a real Copy-KojiSubset run over the fixture, with the calls per
-# stage, projected to 1,000 builds; (2) file throughput of the subset's fetcher (verify + temp + rename)
-# against plain `cp` of the same synthetic RPMs (valid lead + signature header, random payload).
-# Usage (after ./build.sh Build): dotnet pwsh -NoProfile -File benchmarks/CopyKojiSubset.Benchmark.ps1 [-Files 100] [-FileMB 2]
-param([int] $Files = 100, [int] $FileMB = 2, [int] $ThrottleLimit = 4)
+# Koji snapshotter: (1) hub round trips of real Copy-KojiSubset runs: over the fixture (3 tags, 2 keys), and over
+# synthetic prods of -SyntheticBuilds builds of 16 signed RPMs each (Fedora's shape) behind the emulated hub with
+# Koji's default 4 MiB MaxRequestLength (-WhatIf: the whole closure is read and written in a rolled-back
+# transaction; the synthetic RPM files do not exist); (2) file throughput of the subset's fetcher (verify + temp +
+# rename) against plain `cp` of the same synthetic RPMs (valid lead + signature header, random payload).
+# Usage (after ./build.sh Build): dotnet pwsh -NoProfile -File benchmarks/CopyKojiSubset.Benchmark.ps1 [-SyntheticBuilds 1000,5000] [-Files 400] [-FileMB 2]
+param([string[]] $SyntheticBuilds = @('1000', '5000'), [int] $Files = 400, [int] $FileMB = 2, [int] $ThrottleLimit = 4, [switch] $SkipRoundTrips)
 $ErrorActionPreference = 'Stop'
+# With pwsh -File, "1000,5000" arrives as one string, which [int[]] would read as 10005000 (a thousands separator).
+$SyntheticBuilds = @($SyntheticBuilds -split ',' | Where-Object { $_ } | ForEach-Object { [int] $_ })
 $repo = Resolve-Path (Join-Path $PSScriptRoot '..')
 Import-Module (Join-Path $repo 'tests/pester/TestHelpers.psm1') -Force
 Import-Module (Join-Path $repo 'out/KojiStaging/KojiStaging.psd1') -Force
 $work = Join-Path ([IO.Path]::GetTempPath()) "kojistaging-subset-bench-$PID"
 New-Item -ItemType Directory $work | Out-Null
-$hub = Start-KojiTestService subsethub --fixture koji_bench
+$hub = Start-KojiTestService hub --fixture koji_bench
 try {
     # ---- (1) round trips ----
     $pg = $hub.Pg
     $env:PGPASSWORD = $pg.Password
     & pg_dump -s --no-owner --no-privileges -h $pg.Host -p $pg.Port -U $pg.User -d koji_bench -f "$work/schema.sql"
     Remove-Item Env:PGPASSWORD
-    $stg = New-KojiStagingDatabase -Destination (Get-KojiTestConnectionString -Pg $pg -Database stg_bench) -SchemaPath "$work/schema.sql" -Confirm:$false
-    Invoke-RestMethod -Method Post ($hub.ControlUrl + 'reset') | Out-Null
-    $s = 'f41', 'f41-updates', 'f42' | Copy-KojiSubset -Hub $hub.HubUrl -TopUrl $hub.TopUrl -Destination $stg.Destination -TopDir "$work/stg-top" `
-        -SigKey 26e76adc, 8cc9b553 -Summary -Confirm:$false
-    $stats = Invoke-RestMethod ($hub.ControlUrl + 'stats')
-    $rpms = [int] (Invoke-KojiTestPsql -Pg $pg -Database stg_bench -Sql 'SELECT count(*) FROM rpminfo')
-    $tags = $s.ClosureTags.Count
-    'Copy-KojiSubset f41 f41-updates f42 (2 sig keys): {0} builds, {1} RPM rows, {2} closure tags, {3} rows, {4} files' -f $s.Builds, $rpms, $tags, $s.Rows, $s.Files
-    'hub round trips (client count): {0}   (emulator saw {1} forwarded requests; the proxy answers queryHistory of config tables itself)' -f $s.RoundTrips, $stats.RoundTrips
-    # Stages: 1 getLastEvent; 2 three calls per tag + getBuildTargets; 3 getTag + 2 queryHistory per closure tag,
-    # getBuild per build, queryRPMSigs per RPM (with -SigKey); 4 getUser per user + one per external repo. 5000 calls per round trip.
-    foreach ($perBuild in 2.4, 16) {
-        $b = 1000; $calls3 = 3 * 10 + $b + [math]::Ceiling($perBuild * $b)
-        $trips = 1 + 1 + [math]::Ceiling($calls3 / 5000) + 1
-        'projection, 1,000 builds x {0} RPMs, signed, 10 closure tags: {1} round trips ({2} calls in stage 3)' -f $perBuild, $trips, $calls3
+    function Measure-Subset($Hub, [string[]] $Tags, [string[]] $Keys, [string] $Database, [switch] $WhatIf) {
+        $stg = New-KojiStagingDatabase -Destination (Get-KojiTestConnectionString -Pg $Hub.Pg -Database $Database) -SchemaPath "$work/schema.sql" -Confirm:$false
+        Invoke-RestMethod -Method Post ($Hub.ControlUrl + 'reset') | Out-Null
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $s = $Tags | Copy-KojiSubset -Hub $Hub.HubUrl -TopUrl $Hub.TopUrl -Destination $stg.Destination -TopDir "$work/$Database-top" `
+            -SigKey $Keys -Summary -WhatIf:$WhatIf -Confirm:$false 6>$null
+        $stats = Invoke-RestMethod ($Hub.ControlUrl + 'stats')
+        $calls = ($stats.Calls.PSObject.Properties | Where-Object Name -ne 'multiCall' | Measure-Object Value -Sum).Sum
+        [pscustomobject]@{
+            Subset = "$($Tags -join ' ') ($($Keys.Count) key$(if ($Keys.Count -ne 1) { 's' }))"; Builds = $s.Builds; Files = $s.Files
+            Calls = $calls; RoundTrips = $s.RoundTrips; 'Trips/1000 builds' = [math]::Round(1000 * $s.RoundTrips / [math]::Max(1, $s.Builds), 2)
+            Seconds = [math]::Round($clock.Elapsed.TotalSeconds, 1)
+        }
+    }
+    if (-not $SkipRoundTrips) {
+        $rows = @(Measure-Subset $hub 'f41', 'f41-updates', 'f42' '26e76adc', '8cc9b553' 'stg_fixture')
+        foreach ($n in $SyntheticBuilds) {
+            $synth = Start-KojiTestService hub --fixture koji_synth --synthetic-builds $n --synthetic-tag "synth-$n"
+            try { $rows += Measure-Subset $synth "synth-$n" '5eedf00d' "stg_synth_$n" -WhatIf }
+            finally { $synth | Stop-KojiTestService }
+        }
+        $rows | Format-Table -AutoSize | Out-Host
     }
 
     # ---- (2) file throughput vs cp ----

@@ -16,7 +16,8 @@ public static class SyntheticKojiTag
 
     public static Result Add(string connectionString, string tag, int builds, int rpmsPerBuild = 16, string sigKey = "5eedf00d")
     {
-        if (builds < 1 || rpmsPerBuild < 1) throw new ArgumentOutOfRangeException(nameof(builds));
+        if (builds is < 1 or > 1_000_000 || rpmsPerBuild is < 1 or > 1000)
+            throw new ArgumentOutOfRangeException(nameof(builds), $"{builds} builds of {rpmsPerBuild} RPMs: expected 1–1,000,000 builds of 1–1,000 RPMs");
         using var conn = new NpgsqlConnection(connectionString);
         conn.Open();
         using var tx = conn.BeginTransaction();
