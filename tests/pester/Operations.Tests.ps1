@@ -182,10 +182,13 @@ Describe 'Tab completion' {
 }
 
 Describe 'Compare-KojiStagingStrategy' {
-    It 'estimates every strategy from prod''s numbers and the tree sample, with measured rates' {
+    It 'estimates every strategy from prod''s numbers and the tree sample, with measured rates and hardlinks' {
         $tree = Join-Path $dir 'tree'
         New-Item -ItemType Directory -Force $tree | Out-Null
         tar -xzf (Join-Path (Get-KojiTestFixtureDir) 'koji-prod-topdir.tar.gz') -C $tree
+        # A second name for one RPM of a COMPLETE build (hello-2.12.2-1.fc42): one inode, two names, bytes once.
+        $rpm = "$tree/koji/packages/hello/2.12.2/1.fc42/src/hello-2.12.2-1.fc42.src.rpm"
+        New-Item -ItemType HardLink -Path "$rpm.dedup" -Target $rpm | Out-Null
         $rows = Compare-KojiStagingStrategy -Source $prodCs -TopDir "$tree/koji" -Tag f41 -IncludeFigures
         $fig = $rows | Where-Object { $_ -is [KojiStaging.Engine.Operations.ProductionFigures] }
         $est = $rows | Where-Object { $_ -is [KojiStaging.Engine.Operations.StrategyEstimate] }
@@ -202,6 +205,12 @@ Describe 'Compare-KojiStagingStrategy' {
         $byName.Subset.StorageBytes | Should -BeLessThan $byName.FullCopy.StorageBytes
         $byName.FullCopy.RefreshTime | Should -BeGreaterThan $byName.SecondaryVolume.RefreshTime
         $byName.SecondaryVolume.Hardlinks | Should -Match '^no'
+        $fig.SampledLinkedNames | Should -Be 2
+        $fig.SampledLinkedInodes | Should -Be 1
+        $fig.SampledLinkSavedBytes | Should -Be (Get-Item $rpm).Length
+        $fig.SampledNameBytes - $fig.SampledBytes | Should -Be (Get-Item $rpm).Length
+        $byName.FullCopy.Hardlinks | Should -Match '^yes \(hardlinks preserved\); 2 of \d+ names in the sample share 1 inodes: each inode copied and counted once$'
+        $byName.Subset.Hardlinks | Should -Match 'may not survive'
         $table = $est | Format-Table | Out-String -Width 200
         $table | Should -Match 'SecondaryVolume .* no .* full'
     }

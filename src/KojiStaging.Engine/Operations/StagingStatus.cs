@@ -23,7 +23,28 @@ public sealed class StagingStatus
     /// <summary>Previous generations kept on the staging server (databases named after the live one and marked).</summary>
     public required string[] Generations { get; init; }
     public required StagingVolumeState[] Volumes { get; init; }
+    /// <summary>Writable snapshots (ONTAP FlexClones, local overlays) serving staging, with space used and whether to rotate them.</summary>
+    public StagingSnapshotState[] Snapshots { get; init; } = Array.Empty<StagingSnapshotState>();
+    /// <summary>Where snapshots were looked for ("overlay /var/lib/kojistaging/snapshots", "ontap host:443 svm svm1", "given (2)").</summary>
+    public string[] SnapshotSources { get; init; } = Array.Empty<string>();
 }
 
 /// <summary>A Koji volume of the staging database and what the file system says about it.</summary>
 public sealed record StagingVolumeState(string Name, long Builds, string? Path, bool? Present, bool? ReadOnly, string? MountSource);
+
+/// <summary>One writable snapshot as Get-KojiStagingStatus reports it, whichever provider made it.</summary>
+/// <param name="Provider">"ontap" or "overlay".</param>
+/// <param name="Name">The clone's name (ONTAP: svm:clone, or svm:volume@snapshot for a snapshot without a clone; overlay: its name).</param>
+/// <param name="Path">Where staging mounts it: host:/junction for ONTAP, the merged mount path for an overlay.</param>
+/// <param name="Origin">What it is a snapshot of: svm:volume@snapshot, or the overlay's lower tree.</param>
+/// <param name="SyncedEvent">The prod event the staging database was synced to when the snapshot was taken.</param>
+/// <param name="UsedBytes">What staging has written into the clone (ONTAP space.used; bytes in the overlay's upper dir).</param>
+/// <param name="BoundBytes">What it may grow to (ONTAP: size less the snapshot reserve; overlay: -MaxSize, else used + free room).</param>
+/// <param name="SpaceUsedPercent">UsedBytes against the bound, as the provider's Get- cmdlet reports it.</param>
+/// <param name="Mounted">Overlay mounted / ONTAP clone has a junction path.</param>
+/// <param name="RotateSoon">True when any <see cref="RotateReasons"/> applies (thresholds of <see cref="Storage.SnapshotRotation"/>).</param>
+/// <param name="Snapshot">The provider's own object (NetAppSnapshot, LocalSnapshot): pipe it to Remove-NetAppSnapshot / Remove-KojiLocalSnapshot.</param>
+public sealed record StagingSnapshotState(
+    string Provider, string Name, string? Path, string? Origin, DateTimeOffset? Created, TimeSpan? Age, int? SyncedEvent,
+    long? UsedBytes, long? BoundBytes, double? SpaceUsedPercent, bool? Mounted, bool RotateSoon, string[] RotateReasons,
+    Storage.IWritableSnapshot Snapshot);

@@ -10,14 +10,19 @@ namespace KojiStaging.Engine.Operations;
 /// <summary>
 /// Reads the drift between production and staging: staging's marker and events, production's last event
 /// and the builds completed since (read-only source connection), generations kept on the staging
-/// server and the state of each Koji volume under an optional topdir.
+/// server, the state of each Koji volume under an optional topdir, and the writable snapshots serving
+/// staging with their space use (<see cref="StagingSnapshotReader"/>).
 /// </summary>
 public sealed class StagingStatusReader
 {
-    public async Task<StagingStatus> ReadAsync(KojiDatabaseConnection staging, KojiDatabaseConnection? source, string? topDir, EngineScope scope)
+    /// <param name="snapshots">Which snapshots to report; null: the module's overlays under the default root only.</param>
+    public async Task<StagingStatus> ReadAsync(KojiDatabaseConnection staging, KojiDatabaseConnection? source, string? topDir, EngineScope scope,
+        StagingSnapshotQuery? snapshots = null)
     {
         var log = scope.Logger<StagingStatusReader>();
         var ct = scope.Cancellation;
+        snapshots ??= new StagingSnapshotQuery();
+        snapshots.Validate();
         log.LogInformation("Reading staging status from {Staging}", staging);
         await using var conn = await PgConnector.OpenAsync(staging.ConnectionString, "staging", ct).ConfigureAwait(false);
         var markers = await StagingMarker.ReadAsync(conn).ConfigureAwait(false);
@@ -50,6 +55,9 @@ public sealed class StagingStatusReader
                     "SELECT count(*)::int FROM build WHERE state = 1 AND completion_time > @st", new { st = st.UtcDateTime }, cancellationToken: ct)).ConfigureAwait(false);
         }
 
+        var (snapshotStates, snapshotSources) = await new StagingSnapshotReader()
+            .ReadAsync(snapshots, topDir, synced?.EventId, scope).ConfigureAwait(false);
+
         return new StagingStatus
         {
             Staging = staging.ToString(),
@@ -66,6 +74,8 @@ public sealed class StagingStatusReader
             BuildsCompletedSince = completedSince,
             Generations = generations,
             Volumes = volumes,
+            Snapshots = snapshotStates,
+            SnapshotSources = snapshotSources,
         };
     }
 

@@ -21,7 +21,19 @@ public sealed class StrategyEstimate
 }
 
 /// <summary>The production figures and measured rates behind the estimates.</summary>
+/// <param name="TreeFactor">Bytes on disk of the sampled builds' directories (each inode once) per byte of their RPM and archive rows.</param>
+/// <param name="SampledFiles">Names of regular files in the sampled builds' directories (symlinks not counted).</param>
+/// <param name="SampledBytes">Their bytes on disk, each inode counted once however many names it has.</param>
+/// <param name="SampledNameBytes">Their bytes counted per name: what a copy that does not keep hardlinks writes.</param>
+/// <param name="SampledLinkedNames">Names in the sample whose inode has more than one link (nlink &gt; 1).</param>
+/// <param name="SampledLinkedInodes">Distinct inodes behind those names.</param>
+/// <param name="SampledLinksOutside">Further names of those inodes outside the sampled directories (other builds, composes).</param>
 public sealed record ProductionFigures(
     long DatabaseBytes, long Builds, long Rpms, long RpmBytes, long ArchiveBytes, long SignedCopies, long SignedBytes,
-    long? SubsetBytes, long? SubsetBuilds, double? TreeFactor, int SampledBuilds, long SampledBytes, int SampledHardlinks,
-    double? DbBytesPerSecond, double? TreeBytesPerSecond);
+    long? SubsetBytes, long? SubsetBuilds, double? TreeFactor, int SampledBuilds, long SampledFiles, long SampledBytes, long SampledNameBytes,
+    long SampledLinkedNames, long SampledLinkedInodes, long SampledLinksOutside,
+    double? DbBytesPerSecond, double? TreeBytesPerSecond)
+{
+    /// <summary>Bytes the sample's hardlinks save: stored once, not once per name.</summary>
+    public long SampledLinkSavedBytes => SampledNameBytes - SampledBytes;
+}

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Dapper;
 using KojiStaging.Engine.Database;
 using KojiStaging.Engine.Diagnostics;
+using KojiStaging.Engine.Files;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -43,18 +44,16 @@ public sealed class StrategyEstimator
         scope.Progress.Report(new StagingProgress(1, "Comparing strategies", "measuring the database copy rate"));
         var dbRate = await MeasureCopyRate(conn, ct).ConfigureAwait(false);
 
-        double? treeFactor = null, treeRate = null;
-        int sampled = 0, hardlinks = 0;
-        long sampledBytes = 0;
+        var tree = TreeSample.Empty;
         if (topDir is not null && Directory.Exists(topDir))
         {
             scope.Progress.Report(new StagingProgress(1, "Comparing strategies", $"sampling {sampleBuilds} builds under {topDir}"));
-            (treeFactor, sampled, sampledBytes, hardlinks, treeRate) = await SampleTree(conn, topDir, sampleBuilds, log, ct).ConfigureAwait(false);
+            tree = await SampleTree(conn, topDir, sampleBuilds, log, ct).ConfigureAwait(false);
         }
         scope.Progress.Report(new StagingProgress(1, "Comparing strategies", "done", 100, Completed: true));
 
         var f = new ProductionFigures(dbBytes, builds, rpms, rpmBytes, archiveBytes, signed, signedBytes, subsetBytes, subsetBuilds,
-            treeFactor, sampled, sampledBytes, hardlinks, dbRate, treeRate);
+            tree.Factor, tree.Builds, tree.Files, tree.Bytes, tree.NameBytes, tree.LinkedNames, tree.LinkedInodes, tree.LinksOutside, dbRate, tree.Rate);
         return (f, Build(f, tags));
     }
 
@@ -79,8 +78,18 @@ public sealed class StrategyEstimator
         return bytes == 0 || watch.Elapsed.TotalSeconds <= 0 ? null : bytes / Math.Max(watch.Elapsed.TotalSeconds, 0.001);
     }
 
-    /// <summary>Sizes of a sample of COMPLETE builds' directories against their RPM rows; reads sample files to time the tree.</summary>
-    private static async Task<(double?, int, long, int, double?)> SampleTree(NpgsqlConnection conn, string topDir, int sample, ILogger log, CancellationToken ct)
+    /// <summary>What the tree sample found; bytes count each inode once, NameBytes once per name.</summary>
+    private sealed record TreeSample(double? Factor, int Builds, long Files, long Bytes, long NameBytes,
+        long LinkedNames, long LinkedInodes, long LinksOutside, double? Rate)
+    {
+        public static TreeSample Empty { get; } = new(null, 0, 0, 0, 0, 0, 0, 0, null);
+    }
+
+    /// <summary>
+    /// Sizes a sample of COMPLETE builds' directories against their RPM rows, counting every inode once (lstat:
+    /// device and inode; names with nlink &gt; 1 are hardlinks), and reads sample files to time the tree.
+    /// </summary>
+    private static async Task<TreeSample> SampleTree(NpgsqlConnection conn, string topDir, int sample, ILogger log, CancellationToken ct)
     {
         var rows = (await conn.QueryAsync<(int id, string name, string version, string release, long bytes)>(new CommandDefinition("""
             SELECT b.id, p.name, b.version, b.release,
@@ -88,27 +97,34 @@ public sealed class StrategyEstimator
             FROM build b JOIN package p ON p.id = b.pkg_id JOIN volume v ON v.id = b.volume_id
             WHERE b.state = 1 AND v.name = 'DEFAULT' ORDER BY random() LIMIT @sample
             """, new { sample }, cancellationToken: ct))).ToList();
-        long dbBytes = 0, treeBytes = 0, read = 0;
-        int found = 0, linked = 0; // hardlinks are not counted: .NET exposes no link count
-        var files = new List<string>();
+        long dbBytes = 0, read = 0;
+        int found = 0;
+        var walk = new TreeWalk();
         foreach (var r in rows)
         {
             var dir = Path.Combine(topDir, "packages", r.name, r.version, r.release);
             if (!Directory.Exists(dir)) continue;
             found++;
             dbBytes += r.bytes;
-            foreach (var file in Directory.EnumerateFiles(dir, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
-            {
-                var info = new FileInfo(file);
-                if (info.LinkTarget is not null) continue;
-                treeBytes += info.Length;
-                files.Add(file);
-            }
+            walk.Add(dir, ct);
         }
-        log.LogInformation("Tree sample: {Found} of {Sampled} builds found under {TopDir}, {Bytes} bytes on disk for {DbBytes} bytes of RPMs/archives", found, rows.Count, topDir, treeBytes, dbBytes);
+        long bytes = 0, nameBytes = 0, linkedNames = 0, linkedInodes = 0, outside = 0;
+        foreach (var i in walk.Inodes.Values)
+        {
+            bytes += i.Size;
+            nameBytes += i.Size * i.Names;
+            if (i.Nlink <= 1) continue;
+            linkedInodes++;
+            linkedNames += i.Names;
+            outside += Math.Max(0, i.Nlink - i.Names);
+        }
+        log.LogInformation("Tree sample: {Found} of {Sampled} builds found under {TopDir}, {Bytes} bytes on disk for {DbBytes} bytes of RPMs/archives; " +
+            "{LinkedNames} names share {LinkedInodes} inodes ({Saved} bytes stored once), {Outside} more links outside the sample",
+            found, rows.Count, topDir, bytes, dbBytes, linkedNames, linkedInodes, nameBytes - bytes, outside);
+        if (walk.Unreadable > 0) log.LogWarning("Tree sample: {Count} directories under {TopDir} could not be read; the sample leaves them out", walk.Unreadable, topDir);
         var watch = Stopwatch.StartNew();
         var buffer = new byte[1 << 20];
-        foreach (var file in files)
+        foreach (var file in walk.Inodes.Values.Select(i => i.Path))
         {
             if (read >= TreeSampleBytes) break;
             await using var fs = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
@@ -116,15 +132,64 @@ public sealed class StrategyEstimator
             while ((n = await fs.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0) read += n;
         }
         double? rate = read == 0 ? null : read / Math.Max(watch.Elapsed.TotalSeconds, 0.001);
-        double? factor = dbBytes > 0 ? (double)treeBytes / dbBytes : null;
-        return (factor, found, treeBytes, linked, rate);
+        double? factor = dbBytes > 0 ? (double)bytes / dbBytes : null;
+        return new TreeSample(factor, found, walk.Files, bytes, nameBytes, linkedNames, linkedInodes, outside, rate);
+    }
+
+    /// <summary>Regular files under some directories, by (device, inode): a hardlinked file is one entry with several names.</summary>
+    private sealed class TreeWalk
+    {
+        public sealed class Inode(string path, long size, uint nlink)
+        {
+            public string Path { get; } = path;
+            public long Size { get; } = size;
+            public uint Nlink { get; } = nlink;
+            public int Names { get; set; } = 1;
+        }
+
+        public Dictionary<(ulong Dev, ulong Ino), Inode> Inodes { get; } = new();
+        public long Files { get; private set; }
+        public int Unreadable { get; private set; }
+
+        /// <summary>Walks <paramref name="root"/> with lstat (symlinks are neither followed nor counted).</summary>
+        public void Add(string root, CancellationToken ct)
+        {
+            var pending = new Stack<string>();
+            pending.Push(root);
+            var entries = new List<FsEntry>();
+            while (pending.TryPop(out var dir))
+            {
+                ct.ThrowIfCancellationRequested();
+                entries.Clear();
+                try { NativeFs.ReadDirectory(dir, entries); }
+                catch (IOException) { Unreadable++; continue; }
+                foreach (var e in entries)
+                {
+                    var path = System.IO.Path.Combine(dir, e.Name);
+                    if (e.Kind == EntryKind.Directory) pending.Push(path);
+                    if (e.Kind != EntryKind.File) continue;
+                    Files++;
+                    if (Inodes.TryGetValue((e.Dev, e.Ino), out var seen)) seen.Names++;
+                    else Inodes[(e.Dev, e.Ino)] = new Inode(path, e.Size, e.Nlink);
+                }
+            }
+        }
     }
 
     internal static IReadOnlyList<StrategyEstimate> Build(ProductionFigures f, string[] tags)
     {
         var payload = f.RpmBytes + f.ArchiveBytes + f.SignedBytes;
         long? tree = f.TreeFactor is { } k ? (long)(payload * k) : null;
-        var treeBasis = f.TreeFactor is { } t ? $"tree ≈ {t:F2}× RPM+archive+signed bytes (sample of {f.SampledBuilds} builds)" : "tree ≈ RPM+archive+signed bytes (no -TopDir sample: logs, repos and composes not counted)";
+        var linked = f.SampledLinkedNames > 0;
+        var treeBasis = f.TreeFactor is { } t
+            ? $"tree ≈ {t:F2}× RPM+archive+signed bytes (sample of {f.SampledBuilds} builds" +
+              (linked ? $"; hardlinked inodes counted once: {Size(f.SampledLinkSavedBytes)} of {Size(f.SampledNameBytes)} in the sample are extra names)" : ")")
+            : "tree ≈ RPM+archive+signed bytes (no -TopDir sample: logs, repos and composes not counted)";
+        // What the sample says about prod's own hardlinks, for each strategy's Hardlinks text.
+        var links = f.SampledBuilds == 0 ? "prod's hardlinks not sampled (give -TopDir)"
+            : !linked ? $"no hardlinks in the sample ({f.SampledFiles} files of {f.SampledBuilds} builds)"
+            : $"{f.SampledLinkedNames} of {f.SampledFiles} names in the sample share {f.SampledLinkedInodes} inodes" +
+              (f.SampledLinksOutside > 0 ? $" (+{f.SampledLinksOutside} names outside the sampled builds)" : "");
         var treeBytes = tree ?? payload;
         TimeSpan? dbTime = f.DbBytesPerSecond is { } dr ? TimeSpan.FromSeconds(f.DatabaseBytes / dr * DbRefreshFactor) : null;
         TimeSpan? copyTime = f.TreeBytesPerSecond is { } tr ? TimeSpan.FromSeconds(treeBytes / (tr / 2)) : null;
@@ -136,7 +201,8 @@ public sealed class StrategyEstimator
                 Strategy = "SecondaryVolume", Cmdlets = "Sync-KojiStagingDb | Set-KojiSecondaryVolume",
                 StorageBytes = f.DatabaseBytes, StorageBasis = "the database only; prod's tree is mounted read-only",
                 RefreshTime = dbTime, RefreshBasis = dbBasis + "; the re-point is one UPDATE",
-                Hardlinks = "no: read-only mount on another file system (EXDEV); pungi link_type = hardlink-or-copy or copy",
+                Hardlinks = "no: read-only mount on another file system (EXDEV); pungi link_type = hardlink-or-copy or copy; " +
+                    (linked ? $"prod's own hardlinks are read in place ({links})" : links),
                 Writes = "new builds only (on DEFAULT); prod's files read-only",
                 Fidelity = "full: every build, RPM and signed copy prod has, at the synced event",
                 Needs = "prod's tree mountable read-only on staging (NFS)",
@@ -146,7 +212,8 @@ public sealed class StrategyEstimator
                 Strategy = "Snapshot", Cmdlets = "Sync-KojiStagingDb | New-NetAppSnapshot",
                 StorageBytes = f.DatabaseBytes, StorageBasis = "the database + what staging writes into the clone (starts at 0; rotate with Get-/Remove-NetAppSnapshot)",
                 RefreshTime = dbTime, RefreshBasis = dbBasis + "; a FlexClone (or overlay) takes seconds, independent of size",
-                Hardlinks = "yes, inside the clone",
+                Hardlinks = "yes, inside the clone; " +
+                    (linked ? $"prod's hardlinks come along as they are ({links}); an overlay (without index=on) splits a link when staging rewrites one of its names" : links),
                 Writes = "yes, copy-on-write into the clone",
                 Fidelity = "full, at the snapshot taken right after the DB copy",
                 Needs = "NetApp ONTAP REST access (or a local overlay for one host); clone space to grow",
@@ -157,7 +224,8 @@ public sealed class StrategyEstimator
                 StorageBytes = f.SubsetBytes, StorageBasis = f.SubsetBytes is null ? "give -Tag to size the tags' builds" : $"RPMs of {f.SubsetBuilds} builds tagged in {string.Join(", ", tags)} (no inheritance) + a small database",
                 RefreshTime = f.SubsetBytes is { } sb && f.TreeBytesPerSecond is { } r2 ? TimeSpan.FromSeconds(sb / (r2 / 2)) : null,
                 RefreshBasis = f.SubsetBytes is null ? "needs -Tag" : f.TreeBytesPerSecond is null ? "needs -TopDir to measure a file rate" : "tags' RPM bytes at half the measured tree read rate (first run; reruns copy only new builds)",
-                Hardlinks = "yes, on staging's own tree",
+                Hardlinks = "yes, on staging's own tree; " +
+                    (linked ? $"prod's hardlinks may not survive: files are fetched per name, so {links} would take {Size(f.SampledLinkSavedBytes)} more in the sample, unless -SourceTopDir reflinks them or -LinkMode Hardlink links them to prod's inodes" : links),
                 Writes = "yes",
                 Fidelity = "partial: only the chosen tags (latest builds), with prod's ids",
                 Needs = "prod's hub URL and topurl (anonymous)",
@@ -168,11 +236,21 @@ public sealed class StrategyEstimator
                 StorageBytes = f.DatabaseBytes + treeBytes, StorageBasis = "the database + " + treeBasis,
                 RefreshTime = copyTime is null ? null : copyTime + (dbTime ?? TimeSpan.Zero),
                 RefreshBasis = f.TreeBytesPerSecond is { } r3 ? $"first copy: tree at {r3 / 2e6:F0} MB/s (half the measured read rate: read + write) + the database; reruns copy only changes" : "needs -TopDir to measure a file rate",
-                Hardlinks = "yes (hardlinks preserved)",
+                Hardlinks = "yes (hardlinks preserved); " +
+                    (linked ? $"{links}: each inode copied and counted once" : links),
                 Writes = "yes",
                 Fidelity = "full, as of the last copy",
                 Needs = "disks for the whole tree",
             },
         };
+    }
+
+    private static string Size(long bytes)
+    {
+        string[] units = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+        double b = bytes;
+        var i = 0;
+        while (b >= 1024 && i < units.Length - 1) { b /= 1024; i++; }
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{b:0.#} {units[i]}");
     }
 }

@@ -25,13 +25,17 @@ public abstract class NetAppCmdlet : KojiStagingCmdlet
     [Parameter]
     public SwitchParameter SkipCertificateCheck { get; set; }
 
-    protected OntapRestClient CreateClient(EngineScope scope) => OntapClientFactory.Create(new OntapConnectionOptions
+    protected OntapRestClient CreateClient(EngineScope scope) =>
+        OntapClientFactory.Create(ConnectionOptions(Cluster, Credential, Certificate, SkipCertificateCheck), scope);
+
+    /// <summary>The engine's connection options from these parameters (shared with Get-KojiStagingStatus, which takes the same ones).</summary>
+    internal static OntapConnectionOptions ConnectionOptions(string cluster, PSCredential? credential, X509Certificate2? certificate, bool skipCertificateCheck) => new()
     {
-        Cluster = Cluster,
-        Credential = Credential is null || Credential == PSCredential.Empty ? null : Credential.GetNetworkCredential(),
-        ClientCertificate = Certificate,
-        SkipCertificateCheck = SkipCertificateCheck,
-    }, scope);
+        Cluster = cluster,
+        Credential = credential is null || credential == PSCredential.Empty ? null : credential.GetNetworkCredential(),
+        ClientCertificate = certificate,
+        SkipCertificateCheck = skipCertificateCheck,
+    };
 
     protected static string Plan(IEnumerable<string> calls) => "\n    " + string.Join("\n    ", calls);
 }
