@@ -20,7 +20,14 @@ internal sealed class MirrorRun
         /// <summary>Something in it may still change (a hardlink waiting for its primary, a verification).</summary>
         public bool Deferred;
         public volatile bool Changed;
+        /// <summary>While the directory is being scanned: its file work, posted in per-directory batches at the end of the scan.</summary>
+        public List<(Action Work, long Bytes)>? Pending;
     }
+
+    // A batch is one directory's files (or a slice of a big one): workers then create files in different
+    // directories instead of contending for one directory's lock.
+    private const int BatchFiles = 64;
+    private const long BatchBytes = 64L << 20;
 
     private readonly string _src, _dst;
     private readonly VolumeCopyOptions _o;
@@ -135,16 +142,29 @@ internal sealed class MirrorRun
             }
         }
         CopyCounters.Add(ref Counters.EntriesScanned, sources.Count);
-        var state = new DirState(dstPath, srcDir, created || dstDir is null || CopyPlanner.DirectoryDiffers(srcDir, dstDir.Value, NativeFs.IsRoot));
+        var state = new DirState(dstPath, srcDir, created || dstDir is null || CopyPlanner.DirectoryDiffers(srcDir, dstDir.Value, NativeFs.IsRoot))
+        {
+            Pending = new(),
+        };
         var changed = false;
+        var skipped = 0;
+        var compareOwner = NativeFs.IsRoot;
         foreach (var s in sources)
         {
             _ct.ThrowIfCancellationRequested();
             if ((only is not null && s.Name != only) || CopyPlanner.IsTempName(s.Name) || (rel.Length == 0 && s.Name == VolumeMarker.FileName)) continue;
             FsEntry? d = existing.Remove(s.Name, out var found) ? found : null;
+            // The common case of a rerun, without building paths: a single-link file already up to date.
+            if (d is { } current && s.Kind == EntryKind.File && s.Nlink == 1 && !_o.Verify && CopyPlanner.Decide(s, current, compareOwner) == FileAction.Skip)
+            {
+                skipped++;
+                continue;
+            }
             var child = $"{dstPath}/{s.Name}";
             Guard(child, () => changed |= MirrorEntry(rel, $"{srcPath}/{s.Name}", s, child, d, state, created || dstDir is null));
         }
+        CopyCounters.Add(ref Counters.FilesSkipped, skipped);
+        PostBatches(state);
         if (_o.Delete)
             foreach (var d in existing.Values)
             {
@@ -154,6 +174,29 @@ internal sealed class MirrorRun
             }
         if (changed) state.Changed = true;
         if (state.MustFix || changed || state.Deferred) _dirs.Add(state);
+    }
+
+    private void PostBatches(DirState dir)
+    {
+        var pending = dir.Pending!;
+        dir.Pending = null;
+        for (var start = 0; start < pending.Count;)
+        {
+            var end = start;
+            long bytes = 0;
+            while (end < pending.Count && end - start < BatchFiles && (end == start || bytes + pending[end].Bytes <= BatchBytes))
+                bytes += pending[end++].Bytes;
+            var batch = pending.GetRange(start, end - start);
+            _queue.PostFile(() => { foreach (var (work, _) in batch) work(); });
+            start = end;
+        }
+    }
+
+    /// <summary>File work of a directory under scan joins its batch; later work (after the scan) is posted at once.</summary>
+    private void PostFileWork(DirState dir, Action work, long bytes)
+    {
+        if (dir.Pending is { } pending) pending.Add((work, bytes));
+        else _queue.PostFile(work);
     }
 
     /// <summary>Handles one source entry; returns true when the directory's content changes now or later.</summary>
@@ -222,7 +265,7 @@ internal sealed class MirrorRun
         {
             CopyCounters.Add(ref Counters.FilesPlanned);
             CopyCounters.Add(ref Counters.BytesPlanned, s.Size);
-            _queue.PostFile(() => CopyJob(srcPath, s, dstPath, dir, group));
+            PostFileWork(dir, () => CopyJob(srcPath, s, dstPath, dir, group), s.Size);
             return true;
         }
         if (action == FileAction.FixAttributes)
@@ -233,7 +276,7 @@ internal sealed class MirrorRun
         if (_o.Verify)
         {
             dir.Deferred = true;
-            _queue.PostFile(() => VerifyJob(srcPath, s, dstPath, d!.Value, dir, group));
+            PostFileWork(dir, () => VerifyJob(srcPath, s, dstPath, d!.Value, dir, group), s.Size);
             return false;
         }
         if (action == FileAction.Skip) CopyCounters.Add(ref Counters.FilesSkipped);
