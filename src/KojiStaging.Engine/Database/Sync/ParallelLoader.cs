@@ -109,12 +109,16 @@ public sealed class ParallelLoader
     public async Task ForeignKeysAsync(IReadOnlyList<PostDataItem> postData, bool validate, int workers, CancellationToken ct)
     {
         var fks = postData.Where(p => p.Kind == PostDataKind.ForeignKey).ToList();
-        await using (var conn = await OpenTargetAsync(ct).ConfigureAwait(false))
-        {
-            // Adding a key takes SHARE ROW EXCLUSIVE on both tables; NOT VALID makes each add a catalog change, so one connection suffices.
-            foreach (var fk in fks)
-                await conn.ExecuteAsync(new CommandDefinition(AsNotValid(fk.Sql), cancellationToken: ct, commandTimeout: 0)).ConfigureAwait(false);
-        }
+        if (fks.Count > 0)
+            await using (var conn = await OpenTargetAsync(ct).ConfigureAwait(false))
+            {
+                // Adding a key takes SHARE ROW EXCLUSIVE on both tables; NOT VALID makes each add a catalog change. All of them go
+                // in one transaction and one round trip: one commit instead of one per key.
+                await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+                await conn.ExecuteAsync(new CommandDefinition(string.Join("\n", fks.Select(fk => AsNotValid(fk.Sql))), transaction: tx,
+                    cancellationToken: ct, commandTimeout: 0)).ConfigureAwait(false);
+                await tx.CommitAsync(ct).ConfigureAwait(false);
+            }
         if (!validate || fks.Count == 0) return;
         var queue = new WorkQueue<Worker>();
         foreach (var group in fks.Where(f => f.ConstraintName is not null).GroupBy(f => f.Table!).OrderByDescending(g => g.Count()))
