@@ -29,6 +29,8 @@ try {
     $P = "-p $($prod.Port)"; $S = "-p $($stg.Port)"
     function Sh([string] $cmd) { & bash -c "set -eo pipefail; $cmd"; if ($LASTEXITCODE) { throw "failed ($LASTEXITCODE): $cmd" } }
     function Timed([string] $name, [string] $cmd) {
+        # Every method starts with clean shared buffers: otherwise a later one pays for the checkpoints of the earlier ones' writes.
+        Sh "psql -X -q $P -d postgres -c CHECKPOINT; psql -X -q $S -d postgres -c CHECKPOINT; sync"
         $t = Join-Path $work "$name.time"
         & /usr/bin/time -f '%e %M' -o $t bash -c "set -eo pipefail; $cmd"
         if ($LASTEXITCODE) { throw "$name failed ($LASTEXITCODE)" }
