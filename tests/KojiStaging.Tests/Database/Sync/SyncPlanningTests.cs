@@ -8,6 +8,30 @@ public class SyncPlanningTests
         new("public", name, cols, bytes / 100, bytes, cols.Contains("id") ? "id" : null, cols.Contains("id") ? 1 : null, cols.Contains("id") ? 1_000_000 : null);
 
     [Fact]
+    public void A_long_narrow_indexed_table_is_loaded_before_a_wider_table_with_few_indexes()
+    {
+        // Fedora's shape: task is the biggest table by bytes, buildroot_listing has 30x its rows and three indexes to build after it.
+        var task = new SourceTable("public", "task", new[] { "id", "request" }, 720_000, 1125L << 20, "id", 1, 720_000);
+        var listing = new SourceTable("public", "buildroot_listing", new[] { "buildroot_id", "rpm_id" }, 21_600_000, 912L << 20, null, null, null, (912L << 20) / 8192);
+        var plans = CopyPlanner.Plan(new[] { task, listing }, Array.Empty<SanitizeRule>(), Array.Empty<string>(), workers: 2, syncedEvent: 1);
+        PostDataItem Item(PostDataKind kind, string table, string name) => new(kind, name, $"public.{table}", null, null, "");
+        var perTable = new Dictionary<string, List<PostDataItem>>
+        {
+            ["public.task"] = new() { Item(PostDataKind.TableConstraint, "task", "task_pkey"), Item(PostDataKind.Index, "task", "task_by_state") },
+            ["public.buildroot_listing"] = new()
+            {
+                Item(PostDataKind.TableConstraint, "buildroot_listing", "brl_unique"), Item(PostDataKind.Index, "buildroot_listing", "brl_rpm"),
+                Item(PostDataKind.Index, "buildroot_listing", "brl_buildroot"),
+            },
+        };
+        var order = plans.OrderByDescending(p => ParallelLoader.ChainCost(p, perTable)).Select(p => p.Table.Name).ToList();
+        Assert.Equal(new[] { "buildroot_listing", "task" }, order);
+        // Without indexes, bytes decide.
+        Assert.Equal(new[] { "task", "buildroot_listing" },
+            plans.OrderByDescending(p => ParallelLoader.ChainCost(p, new Dictionary<string, List<PostDataItem>>())).Select(p => p.Table.Name));
+    }
+
+    [Fact]
     public void Big_tables_are_split_into_id_ranges_that_cover_every_id_once()
     {
         var task = T("task", 900L << 20, "id", "state", "request");
