@@ -142,13 +142,13 @@ internal sealed class MirrorRun
             }
         }
         CopyCounters.Add(ref Counters.EntriesScanned, sources.Count);
-        var state = new DirState(dstPath, srcDir, created || dstDir is null || CopyPlanner.DirectoryDiffers(srcDir, dstDir.Value, NativeFs.IsRoot))
+        var compareOwner = NativeFs.IsRoot;
+        var state = new DirState(dstPath, srcDir, created || dstDir is null || CopyPlanner.DirectoryDiffers(srcDir, dstDir.Value, compareOwner))
         {
             Pending = new(),
         };
         var changed = false;
         var skipped = 0;
-        var compareOwner = NativeFs.IsRoot;
         foreach (var s in sources)
         {
             _ct.ThrowIfCancellationRequested();

@@ -71,18 +71,18 @@ public sealed class ParallelLoader
         }
 
         // Constraints and indexes of tables that get no copy job at all (e.g. a partitioned parent) still run.
-        var planned = plans.Select(p => $"{p.Table.Schema}.{p.Table.Name}").ToHashSet();
+        var planned = plans.Select(p => p.Table.Key).ToHashSet();
         foreach (var orphan in perTable.Keys.Where(k => !planned.Contains(k)).ToList()) TableLoaded(orphan);
         var rank = 1;
         foreach (var plan in plans)
         {
-            var key = $"{plan.Table.Schema}.{plan.Table.Name}";
+            var key = plan.Table.Key;
             if (plan.Jobs.Count == 0) { TableLoaded(key); continue; }
             remaining[key] = plan.Jobs.Count;
         }
         foreach (var job in plans.OrderByDescending(p => ChainCost(p, perTable)).SelectMany(p => p.Jobs))
         {
-            var key = $"{job.Table.Schema}.{job.Table.Name}";
+            var key = job.Table.Key;
             queue.Add(rank++, async (w, c) =>
             {
                 await CopyAsync(w, job, c).ConfigureAwait(false);
@@ -115,8 +115,7 @@ public sealed class ParallelLoader
     /// </summary>
     internal static long ChainCost(TablePlan plan, IReadOnlyDictionary<string, List<PostDataItem>> perTable)
     {
-        var key = $"{plan.Table.Schema}.{plan.Table.Name}";
-        var items = perTable.TryGetValue(key, out var list) ? list.Count : 0;
+        var items = perTable.TryGetValue(plan.Table.Key, out var list) ? list.Count : 0;
         return plan.Jobs.Sum(j => j.EstimatedBytes) + plan.Jobs.Sum(j => j.EstimatedRows) * IndexBytesPerRow * items;
     }
 

@@ -12,6 +12,8 @@ public sealed record SourceTable(
     public bool SplitByBlocks => Pages > 1;
 
     public string QualifiedName => $"{Ident.Quote(Schema)}.{Ident.Quote(Name)}";
+    /// <summary>schema.name unquoted: how post-data items (<see cref="PostDataItem.Table"/>) name their table.</summary>
+    public string Key => $"{Schema}.{Name}";
     /// <summary>The name shown to operators: bare for public, schema-qualified otherwise.</summary>
     public string DisplayName => Schema == "public" ? Name : $"{Schema}.{Name}";
 }

@@ -116,7 +116,7 @@ public sealed class KojiHubClient : IKojiHub, IDisposable
             long bytes = 0;
             while (start + count < calls.Count && count < Options.MultiCallBatchSize && (count == 0 || bytes + sizes[start + count] <= budget))
                 bytes += sizes[start + count++];
-            await SendBatchAsync(calls, encoded, start, count, (int)bytes, results, ct).ConfigureAwait(false);
+            await SendBatchAsync(calls, encoded, sizes, start, count, results, ct).ConfigureAwait(false);
             start += count;
         }
         return results;
@@ -126,7 +126,7 @@ public sealed class KojiHubClient : IKojiHub, IDisposable
     /// <summary>Half the smallest request the hub refused as too long (its MaxRequestLength is below that).</summary>
     private int _learnedMaxRequestBytes = int.MaxValue;
 
-    private async Task SendBatchAsync(IReadOnlyList<KojiCall> calls, string[] encoded, int start, int count, int bytes,
+    private async Task SendBatchAsync(IReadOnlyList<KojiCall> calls, string[] encoded, int[] sizes, int start, int count,
         KojiCallResult[] results, CancellationToken ct)
     {
         var idempotent = true;
@@ -139,15 +139,13 @@ public sealed class KojiHubClient : IKojiHub, IDisposable
         }
         catch (KojiGenericErrorException ex) when (count > 1 && ex.FaultString.Contains("Request too long", StringComparison.Ordinal))
         {
-            var refused = bytes + MultiCallOverhead;
+            var refused = new ArraySegment<int>(sizes, start, count).Sum() + MultiCallOverhead;
             InterlockedMin(ref _learnedMaxRequestBytes, refused / 2);
             _log.LogWarning("Koji hub {Hub} refused a {Bytes}-byte multiCall as too long (its MaxRequestLength is lower); sending it in two halves",
                 HubDisplay, refused);
             var half = count / 2;
-            var firstBytes = 0;
-            for (var i = start; i < start + half; i++) firstBytes += Encoding.UTF8.GetByteCount(encoded[i]);
-            await SendBatchAsync(calls, encoded, start, half, firstBytes, results, ct).ConfigureAwait(false);
-            await SendBatchAsync(calls, encoded, start + half, count - half, bytes - firstBytes, results, ct).ConfigureAwait(false);
+            await SendBatchAsync(calls, encoded, sizes, start, half, results, ct).ConfigureAwait(false);
+            await SendBatchAsync(calls, encoded, sizes, start + half, count - half, results, ct).ConfigureAwait(false);
             return;
         }
         if (answer is not object?[] items || items.Length != count)
