@@ -10,11 +10,14 @@ public static class TableStreamCopier
 {
     private const int BufferSize = 1 << 20;
 
-    /// <param name="onBytes">Called with the bytes moved so far (for progress).</param>
+    /// <summary>Bytes between two progress callbacks.</summary>
+    public const int ReportEvery = 1 << 20;
+
+    /// <param name="onBytes">Called with the bytes moved so far (for progress), about once per <see cref="ReportEvery"/> bytes and at the end.</param>
     public static async Task<long> CopyAsync(NpgsqlConnection source, NpgsqlConnection target, CopyJob job,
         Action<long> onBytes, CancellationToken ct)
     {
-        long total = 0;
+        long total = 0, nextReport = ReportEvery;
         var buffer = new byte[BufferSize];
         await using var reader = await source.BeginRawBinaryCopyAsync(job.SourceSql, ct).ConfigureAwait(false);
         var writer = await target.BeginRawBinaryCopyAsync(job.TargetSql, ct).ConfigureAwait(false);
@@ -25,7 +28,10 @@ public static class TableStreamCopier
             {
                 await writer.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
                 total += n;
+                // A read returns one CopyData message, i.e. one row: reporting each would cost more than the copy.
+                if (total < nextReport) continue;
                 onBytes(total);
+                nextReport = total + ReportEvery;
             }
         }
         catch
@@ -35,6 +41,7 @@ public static class TableStreamCopier
             throw;
         }
         await writer.DisposeAsync().ConfigureAwait(false); // completes COPY IN
+        onBytes(total);
         return total;
     }
 }
