@@ -115,7 +115,8 @@ public sealed class DbSyncEngine
                 var sequences = await SourceCatalog.ReadSequencesAsync(snapshot.Connection, ct).ConfigureAwait(false);
                 foreach (var s in sequences.Where(s => s.LastValue is not null))
                     await conn.ExecuteAsync(new CommandDefinition($"SELECT pg_catalog.setval({Ident.Literal(s.QualifiedName)}, {s.LastValue}, true)", cancellationToken: ct)).ConfigureAwait(false);
-                return SchemaDump.ParsePostData(await post.ConfigureAwait(false));
+                var keys = await SourceCatalog.ReadKeyIndexesAsync(snapshot.Connection, ct).ConfigureAwait(false);
+                return KeyIndexSplitter.Split(SchemaDump.ParsePostData(await post.ConfigureAwait(false)), keys);
             }).ConfigureAwait(false);
             await Timed0("Data and indexes", 10, () => loader.LoadAsync(plans, postData, workers, ct)).ConfigureAwait(false);
             await Timed0("Foreign keys", 80, async () =>

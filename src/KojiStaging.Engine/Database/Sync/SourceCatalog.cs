@@ -24,6 +24,9 @@ public sealed record SourceSequence(string Schema, string Name, long? LastValue,
     public string QualifiedName => $"{Ident.Quote(Schema)}.{Ident.Quote(Name)}";
 }
 
+/// <summary>A primary key or unique constraint and the CREATE UNIQUE INDEX that builds its index.</summary>
+public sealed record KeyIndex(string Table, string Constraint, bool Primary, string IndexDefinition, bool Deferrable, bool Deferred);
+
 /// <summary>Reads the source's user tables and sequences inside the coordinator's snapshot transaction.</summary>
 public static class SourceCatalog
 {
@@ -91,12 +94,43 @@ public static class SourceCatalog
         }
         return result;
     }
+
+    /// <summary>
+    /// Primary keys and unique constraints of plain (not partitioned, not partition) tables, with their index
+    /// definitions schema-qualified (search_path is emptied for the query and restored).
+    /// </summary>
+    public static async Task<IReadOnlyList<KeyIndex>> ReadKeyIndexesAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        var path = await conn.ExecuteScalarAsync<string>(new CommandDefinition("SELECT pg_catalog.current_setting('search_path')", cancellationToken: ct)).ConfigureAwait(false);
+        await conn.ExecuteAsync(new CommandDefinition("SELECT pg_catalog.set_config('search_path', '', true)", cancellationToken: ct)).ConfigureAwait(false);
+        try
+        {
+            var rows = await conn.QueryAsync<(string schema, string table, string name, bool primary, string def, bool deferrable, bool deferred)>(new CommandDefinition($"""
+                SELECT n.nspname, c.relname, con.conname, con.contype = 'p', pg_catalog.pg_get_indexdef(con.conindid), con.condeferrable, con.condeferred
+                FROM pg_catalog.pg_constraint con
+                JOIN pg_catalog.pg_class c ON c.oid = con.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                WHERE con.contype IN ('p', 'u') AND con.conindid <> 0 AND c.relkind = 'r' AND NOT c.relispartition AND {UserSchemas}
+                """, cancellationToken: ct)).ConfigureAwait(false);
+            return rows.Select(r => new KeyIndex($"{r.schema}.{r.table}", r.name, r.primary, r.def, r.deferrable, r.deferred)).ToList();
+        }
+        finally
+        {
+            await conn.ExecuteAsync(new CommandDefinition("SELECT pg_catalog.set_config('search_path', @path, true)", new { path }, cancellationToken: ct)).ConfigureAwait(false);
+        }
+    }
 }
 
 /// <summary>SQL identifier quoting.</summary>
 public static class Ident
 {
     public static string Quote(string name) => "\"" + name.Replace("\"", "\"\"") + "\"";
+
+    /// <summary>"schema.table" as post-data items name a table → "schema"."table".</summary>
+    public static string FromKey(string key)
+    {
+        var dot = key.IndexOf('.');
+        return $"{Quote(key[..dot])}.{Quote(key[(dot + 1)..])}";
+    }
 
     public static string Literal(string text) => "'" + text.Replace("'", "''") + "'";
 }

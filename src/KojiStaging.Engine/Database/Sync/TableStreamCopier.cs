@@ -9,6 +9,7 @@ namespace KojiStaging.Engine.Database.Sync;
 public static class TableStreamCopier
 {
     private const int BufferSize = 1 << 20;
+    private const int FlushWhenLessThan = 64 << 10;
 
     /// <summary>Bytes between two progress callbacks.</summary>
     public const int ReportEvery = 1 << 20;
@@ -23,16 +24,21 @@ public static class TableStreamCopier
         var writer = await target.BeginRawBinaryCopyAsync(job.TargetSql, ct).ConfigureAwait(false);
         try
         {
-            int n;
-            while ((n = await reader.ReadAsync(buffer.AsMemory(), ct).ConfigureAwait(false)) > 0)
+            // A read returns at most one CopyData message, i.e. one row: rows are gathered into the buffer and written in
+            // large pieces, and progress is reported per MiB (per row, reporting would cost more than the copy).
+            int n, filled = 0;
+            while ((n = await reader.ReadAsync(buffer.AsMemory(filled), ct).ConfigureAwait(false)) > 0)
             {
-                await writer.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                filled += n;
                 total += n;
-                // A read returns one CopyData message, i.e. one row: reporting each would cost more than the copy.
+                if (BufferSize - filled >= FlushWhenLessThan) continue;
+                await writer.WriteAsync(buffer.AsMemory(0, filled), ct).ConfigureAwait(false);
+                filled = 0;
                 if (total < nextReport) continue;
                 onBytes(total);
                 nextReport = total + ReportEvery;
             }
+            if (filled > 0) await writer.WriteAsync(buffer.AsMemory(0, filled), ct).ConfigureAwait(false);
         }
         catch
         {

@@ -48,6 +48,33 @@ public class DbSyncEngineTests
     }
 
     [Fact]
+    public async Task Keys_built_as_separate_unique_indexes_match_the_source_definition_for_definition()
+    {
+        var c = new SyncCase("sync_keys");
+        TestClusters.Prod.Psql(c.ProdDb, """"
+            CREATE TABLE "Odd ""Keys""" (id int NOT NULL, a int, b text,
+                CONSTRAINT "Odd ""pk""" PRIMARY KEY (id), CONSTRAINT odd_ab UNIQUE (a, b) DEFERRABLE INITIALLY DEFERRED,
+                CONSTRAINT odd_b UNIQUE NULLS NOT DISTINCT (b) INCLUDE (a) WITH (fillfactor = 70));
+            CREATE INDEX odd_a ON "Odd ""Keys""" (a DESC);
+            INSERT INTO "Odd ""Keys""" SELECT i, i % 7, 'b' || i FROM generate_series(1, 500) i;
+            """");
+        await c.RunAsync();
+        // Every key and index: its definition, deferral, and the index the constraint owns.
+        const string keys = """
+            SELECT string_agg(format('%s %s %s %s%s %s', conrelid::regclass, conname, replace(pg_get_constraintdef(oid), ' NOT VALID', ''),
+                                     condeferrable, condeferred, conindid::regclass), E'\n' ORDER BY conrelid::regclass::text, conname)
+            FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conrelid <> coalesce(to_regclass('public.kojistaging_marker'), 0)
+            """;
+        const string indexes = "SELECT string_agg(indexdef, E'\\n' ORDER BY indexdef) FROM pg_indexes WHERE schemaname = 'public' AND tablename <> 'kojistaging_marker'";
+        var sourceKeys = await SyncCase.QueryAsync<string>(c.ProdCs, keys);
+        Assert.Contains("Odd \"pk\" PRIMARY KEY (id) ff \"Odd \"\"pk\"\"\"", sourceKeys);
+        Assert.Contains("odd_ab UNIQUE (a, b) DEFERRABLE INITIALLY DEFERRED tt odd_ab", sourceKeys);
+        Assert.Equal(sourceKeys, await SyncCase.QueryAsync<string>(c.LiveCs, keys));
+        Assert.Equal(await SyncCase.QueryAsync<string>(c.ProdCs, indexes), await SyncCase.QueryAsync<string>(c.LiveCs, indexes));
+        Assert.Equal(500, await SyncCase.QueryAsync<long>(c.LiveCs, "SELECT count(*) FROM \"Odd \"\"Keys\"\"\""));
+    }
+
+    [Fact]
     public async Task Every_sanitise_rule_takes_effect()
     {
         var c = new SyncCase("sync_rules");

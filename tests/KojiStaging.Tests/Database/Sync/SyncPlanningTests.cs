@@ -121,4 +121,35 @@ public class SyncPlanningTests
         Assert.EndsWith("REFERENCES public.build(id) NOT VALID;", ParallelLoader.AsNotValid(items[2].Sql));
         Assert.Equal("public.Odd \"Table", SchemaDump.Normalize("public.\"Odd \"\"Table\""));
     }
+
+    [Fact]
+    public void Keys_become_a_unique_index_build_and_an_instant_constraint_that_adopts_it()
+    {
+        PostDataItem Con(string name, string sql) => new(PostDataKind.TableConstraint, $"CONSTRAINT t {name}", "public.t", null, name, sql);
+        var items = new[]
+        {
+            Con("t_pkey", "ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_pkey PRIMARY KEY (id);"),
+            Con("\"Odd \"\"u\"\"\"", "ALTER TABLE ONLY public.t\n    ADD CONSTRAINT \"Odd \"\"u\"\"\" UNIQUE (a) DEFERRABLE;"),
+            Con("t_spaced", "ALTER TABLE ONLY public.t\n    ADD CONSTRAINT t_spaced UNIQUE (b) USING INDEX TABLESPACE fast;"),
+            Con("t_check", "ALTER TABLE public.t\n    ADD CONSTRAINT t_check CHECK (a > 0) NOT VALID;"),
+        };
+        var keys = new[]
+        {
+            new KeyIndex("public.t", "t_pkey", true, "CREATE UNIQUE INDEX t_pkey ON public.t USING btree (id)", false, false),
+            new KeyIndex("public.t", "Odd \"u\"", false, "CREATE UNIQUE INDEX \"Odd \"\"u\"\"\" ON public.t USING btree (a)", true, false),
+            new KeyIndex("public.t", "t_spaced", false, "CREATE UNIQUE INDEX t_spaced ON public.t USING btree (b)", false, false),
+        };
+        var split = KeyIndexSplitter.Split(items, keys);
+        Assert.Equal(new[]
+        {
+            "CREATE UNIQUE INDEX t_pkey ON public.t USING btree (id);",
+            "ALTER TABLE ONLY \"public\".\"t\" ADD CONSTRAINT \"t_pkey\" PRIMARY KEY USING INDEX \"t_pkey\";",
+            "CREATE UNIQUE INDEX \"Odd \"\"u\"\"\" ON public.t USING btree (a);",
+            "ALTER TABLE ONLY \"public\".\"t\" ADD CONSTRAINT \"Odd \"\"u\"\"\" UNIQUE USING INDEX \"Odd \"\"u\"\"\" DEFERRABLE;",
+            items[2].Sql, // a tablespace clause is kept as pg_dump wrote it
+            items[3].Sql,
+        }, split.Select(i => i.Sql));
+        Assert.Equal(new[] { PostDataKind.Index, PostDataKind.TableConstraint, PostDataKind.Index, PostDataKind.TableConstraint, PostDataKind.TableConstraint, PostDataKind.TableConstraint },
+            split.Select(i => i.Kind));
+    }
 }
