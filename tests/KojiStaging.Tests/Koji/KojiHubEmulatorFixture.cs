@@ -14,7 +14,7 @@ public sealed class KojiHubEmulatorFixture : IAsyncLifetime
     private static readonly Lazy<string> SharedDatabase = new(() => TestClusters.Prod.CreateFixtureDatabase(TestClusters.UniqueName("hubfixture")));
     private static readonly Lazy<string> SharedTopDir = new(() =>
     {
-        var parent = Path.Combine(Path.GetTempPath(), $"kojistaging-hubtop-{Environment.ProcessId}");
+        var parent = TestTempPaths.For("hubtop");
         if (Directory.Exists(parent)) Directory.Delete(parent, true);
         var top = Fixtures.ExtractTopDir(parent);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(parent, true); } catch (IOException) { } };

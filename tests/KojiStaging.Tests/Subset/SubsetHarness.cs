@@ -20,7 +20,7 @@ public sealed class SubsetHarness : IAsyncLifetime
     {
         var pg = TestClusters.Prod;
         var db = new NpgsqlConnectionStringBuilder(SubsetTestData.ProdConnectionString).Database!;
-        var file = Path.Combine(Path.GetTempPath(), $"kojistaging-subset-schema-{Environment.ProcessId}.sql");
+        var file = TestTempPaths.For("subset-schema", extension: ".sql");
         ProcessRunner.Run(Path.Combine(pg.BinDir, "pg_dump"), new[] { "-s", "--no-owner", "--no-privileges", "-h", pg.Host, "-p", pg.Port.ToString(), "-U", pg.SuperUser, "-d", db, "-f", file }, pg.PgEnv());
         AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(file);
         return file;

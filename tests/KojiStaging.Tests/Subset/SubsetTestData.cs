@@ -8,7 +8,7 @@ public static class SubsetTestData
 {
     private static readonly Lazy<string> TopDirLazy = new(() =>
     {
-        var parent = Path.Combine(Path.GetTempPath(), $"kojistaging-subset-top-{Environment.ProcessId}");
+        var parent = TestTempPaths.For("subset-top");
         if (Directory.Exists(parent)) Directory.Delete(parent, true);
         var top = Fixtures.ExtractTopDir(parent);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { Directory.Delete(parent, true); } catch (IOException) { } };
@@ -25,7 +25,7 @@ public static class SubsetTestData
 
     public static string NewTempDir(string prefix)
     {
-        var dir = Path.Combine(Path.GetTempPath(), $"kojistaging-{prefix}-{Guid.NewGuid():N}");
+        var dir = TestTempPaths.For(prefix, unique: true);
         Directory.CreateDirectory(dir);
         return dir;
     }
