@@ -18,7 +18,7 @@ public static class KeyIndexSplitter
         {
             if (item is not { Kind: PostDataKind.TableConstraint, Table: { } table, ConstraintName: { } quoted }
                 || item.Sql.Contains(" TABLESPACE ", StringComparison.Ordinal)
-                || !byName.TryGetValue((table, Unquote(quoted)), out var key))
+                || !byName.TryGetValue((table, SchemaDump.Normalize(quoted)), out var key))
             {
                 result.Add(item);
                 continue;
@@ -29,12 +29,9 @@ public static class KeyIndexSplitter
             result.Add(item with
             {
                 Sql = $"ALTER TABLE ONLY {Ident.FromKey(table)} ADD CONSTRAINT {name} {(key.Primary ? "PRIMARY KEY" : "UNIQUE")} USING INDEX {name}{timing};",
+                AdoptsIndex = true,
             });
         }
         return result;
     }
-
-    /// <summary>An identifier as pg_dump writes it ("Odd""Name" or plain) → its name.</summary>
-    public static string Unquote(string identifier) =>
-        identifier.Length >= 2 && identifier[0] == '"' && identifier[^1] == '"' ? identifier[1..^1].Replace("\"\"", "\"") : identifier;
 }

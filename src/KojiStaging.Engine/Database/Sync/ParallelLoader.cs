@@ -122,7 +122,7 @@ public sealed class ParallelLoader
     internal static long ChainCost(TablePlan plan, IReadOnlyDictionary<string, List<PostDataItem>> perTable)
     {
         var items = perTable.TryGetValue(plan.Table.Key, out var list)
-            ? list.Count(i => i.Kind == PostDataKind.Index || !i.Sql.Contains(" USING INDEX ", StringComparison.Ordinal))
+            ? list.Count(i => !i.AdoptsIndex)
             : 0;
         return plan.Jobs.Sum(j => j.EstimatedBytes) + plan.Jobs.Sum(j => j.EstimatedRows) * IndexBytesPerRow * items;
     }

@@ -9,7 +9,11 @@ namespace KojiStaging.Engine.Database.Sync;
 public enum PostDataKind { TableConstraint, Index, ForeignKey, Other }
 
 /// <summary>One post-data statement of pg_dump: what it is and which table(s) it belongs to ("schema.table").</summary>
-public sealed record PostDataItem(PostDataKind Kind, string Name, string? Table, string? ReferencedTable, string? ConstraintName, string Sql);
+public sealed record PostDataItem(PostDataKind Kind, string Name, string? Table, string? ReferencedTable, string? ConstraintName, string Sql)
+{
+    /// <summary>An ADD CONSTRAINT … USING INDEX made by <see cref="KeyIndexSplitter"/>: it builds nothing.</summary>
+    public bool AdoptsIndex { get; init; }
+}
 
 /// <summary>
 /// The source's DDL, exactly as pg_dump sees it at the exported snapshot (--snapshot): pre-data (types,
@@ -112,7 +116,7 @@ public static partial class SchemaDump
         return items;
     }
 
-    /// <summary>"public"."Foo" or public.foo → public.Foo (unquoted, for matching).</summary>
+    /// <summary>"public"."Foo" or public.foo → public.Foo (unquoted, for matching); a single identifier works too.</summary>
     public static string Normalize(string qualified)
     {
         var parts = new List<string>();

@@ -151,5 +151,12 @@ public class SyncPlanningTests
         }, split.Select(i => i.Sql));
         Assert.Equal(new[] { PostDataKind.Index, PostDataKind.TableConstraint, PostDataKind.Index, PostDataKind.TableConstraint, PostDataKind.TableConstraint, PostDataKind.TableConstraint },
             split.Select(i => i.Kind));
+        Assert.Equal(new[] { false, true, false, true, false, false }, split.Select(i => i.AdoptsIndex));
+
+        // For ordering, an adopting constraint costs nothing; pg_dump's own USING INDEX TABLESPACE key still builds one.
+        var table = new SourceTable("public", "t", new[] { "id", "a", "b" }, 1000, 100_000, null, null, null);
+        var plan = CopyPlanner.Plan(new[] { table }, Array.Empty<SanitizeRule>(), Array.Empty<string>(), workers: 1, syncedEvent: 1).Single();
+        var perTable = new Dictionary<string, List<PostDataItem>> { ["public.t"] = split.ToList() };
+        Assert.Equal(100_000 + 1000 * 64 * 4, ParallelLoader.ChainCost(plan, perTable));
     }
 }
