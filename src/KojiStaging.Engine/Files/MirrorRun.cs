@@ -62,13 +62,17 @@ internal sealed class MirrorRun
     /// <summary>Mirrors the included entries; throws on fatal errors (no space, read-only destination) and cancellation.</summary>
     public void Execute(IReadOnlyList<IncludedEntry> includes, bool destinationCreated)
     {
-        foreach (var include in includes) StartInclude(include, destinationCreated);
-        _queue.Run(Math.Max(1, _o.ThrottleLimit));
-        while (!_afterScan.IsEmpty)
+        try
         {
-            while (_afterScan.TryDequeue(out var work)) _queue.PostFile(work);
+            foreach (var include in includes) StartInclude(include, destinationCreated);
             _queue.Run(Math.Max(1, _o.ThrottleLimit));
+            while (!_afterScan.IsEmpty)
+            {
+                while (_afterScan.TryDequeue(out var work)) _queue.PostFile(work);
+                _queue.Run(Math.Max(1, _o.ThrottleLimit));
+            }
         }
+        finally { _queue.AbandonPending(); }
         _ct.ThrowIfCancellationRequested();
         if (DryRun) return;
         foreach (var dir in _dirs)
@@ -107,46 +111,141 @@ internal sealed class MirrorRun
         }
         if (include.Name is not null && NativeFs.TryLstat($"{_src}/{Join(rel, include.Name)}") is null)
             _log.LogWarning("-Include {Include} does not exist in the source{Delete}.", Join(rel, include.Name), _o.Delete ? "; its copy in the destination is deleted" : "");
-        PostDirectory(rel, include.Name, src!.Value, dst, created);
+        PostDirectory(rel, rel, include.Name, src!.Value, dst, created);
     }
 
-    private void PostDirectory(string rel, string? only, FsEntry src, FsEntry? dst, bool created)
+    private void PostDirectory(string rel, string name, string? only, FsEntry src, FsEntry? dst, bool created, DirHandle? srcParent = null, DirHandle? dstParent = null)
     {
         CopyCounters.Add(ref Counters.DirectoriesQueued);
-        _queue.PostDirectory(() => ProcessDirectory(rel, only, src, dst, created));
+        _queue.PostDirectory(new DirectoryJob(this, rel, name, only, src, dst, created, srcParent?.Share(), dstParent?.Share()));
     }
 
-    private void ProcessDirectory(string rel, string? only, FsEntry srcDir, FsEntry? dstDir, bool created)
+    /// <summary>
+    /// An open directory that its queued subdirectories are opened relative to (openat), so the walk never
+    /// resolves a path from the root again. Closed when the scan and every subdirectory holding it are done.
+    /// </summary>
+    private sealed class DirHandle(int fd)
     {
-        try { MirrorDirectory(rel, only, srcDir, dstDir, created); }
-        finally { CopyCounters.Add(ref Counters.DirectoriesScanned); }
+        private int _refs = 1;
+        public int Fd { get; } = fd;
+
+        public DirHandle Share() { Interlocked.Increment(ref _refs); return this; }
+
+        public void Release() { if (Interlocked.Decrement(ref _refs) == 0) NativeFs.CloseQuietly(Fd); }
     }
 
-    private void MirrorDirectory(string rel, string? only, FsEntry srcDir, FsEntry? dstDir, bool created)
+    private sealed class DirectoryJob(MirrorRun run, string rel, string name, string? only, FsEntry src, FsEntry? dst, bool created,
+        DirHandle? srcParent, DirHandle? dstParent) : WorkQueue.DirectoryWork
     {
-        var srcPath = rel.Length == 0 ? _src : $"{_src}/{rel}";
-        var dstPath = rel.Length == 0 ? _dst : $"{_dst}/{rel}";
-        var sources = new List<FsEntry>();
-        if (!Guard(srcPath, () => NativeFs.ReadDirectory(srcPath, sources))) return; // unreadable: leave its copy alone
-        var existing = new Dictionary<string, FsEntry>(StringComparer.Ordinal);
-        if (!created && dstDir is not null)
+        public readonly string Rel = rel, Name = name;
+        public readonly string? Only = only;
+        public readonly FsEntry Source = src;
+        public readonly FsEntry? Destination = dst;
+        public readonly bool Created = created;
+        public DirHandle? SourceParent = srcParent, DestinationParent = dstParent;
+
+        public override void Run()
         {
-            var list = new List<FsEntry>();
-            if (!Guard(dstPath, () => NativeFs.ReadDirectory(dstPath, list))) return;
-            foreach (var e in list)
+            try { run.MirrorDirectory(this); }
+            finally
             {
-                if (!CopyPlanner.IsTempName(e.Name)) { existing[e.Name] = e; continue; }
-                // a leftover of an interrupted run
-                if (!DryRun) Guard($"{dstPath}/{e.Name}", () => TreeDeleter.Delete($"{dstPath}/{e.Name}", e, false, _ct));
-                CopyCounters.Add(ref Counters.TempFilesRemoved);
+                ReleaseParents();
+                CopyCounters.Add(ref run.Counters.DirectoriesScanned);
             }
         }
+
+        public override void Abandon() => ReleaseParents();
+
+        public void ReleaseParents()
+        {
+            SourceParent?.Release();
+            DestinationParent?.Release();
+            SourceParent = DestinationParent = null;
+        }
+    }
+
+    /// <summary>Per-worker lists a directory scan reuses, so a scan allocates little besides the entries' names.</summary>
+    private sealed class ScanBuffers
+    {
+        public readonly List<FsEntry> Sources = new(), Destinations = new();
+        public Dictionary<string, FsEntry> Existing = new(StringComparer.Ordinal);
+    }
+
+    [ThreadStatic] private static ScanBuffers? t_buffers;
+
+    private void MirrorDirectory(DirectoryJob job)
+    {
+        var (rel, only) = (job.Rel, job.Only);
+        var src = new TreePath(_src, rel);
+        var dst = new TreePath(_dst, rel);
+        var newDir = job.Created || job.Destination is null;
+        var buffers = t_buffers ??= new ScanBuffers();
+        var (sources, listed, existing) = (buffers.Sources, buffers.Destinations, buffers.Existing);
+        sources.Clear();
+        listed.Clear();
+        existing.Clear();
+        DirHandle? srcDir = null, dstDir = null;
+        try
+        {
+            // unreadable: leave its copy alone; gone: an empty listing
+            if (!TryOpenAndList(job.SourceParent, job.Name, src, sources, out srcDir)) return;
+            if (!newDir)
+            {
+                if (!TryOpenAndList(job.DestinationParent, job.Name, dst, listed, out dstDir)) return;
+                foreach (var e in listed)
+                    if (CopyPlanner.IsTempName(e.Name)) RemoveLeftover(dst.Child(e.Name), e);
+                    else existing[e.Name] = e;
+            }
+            job.ReleaseParents();
+            MirrorEntries(job, src, dst, sources, existing, srcDir, dstDir);
+        }
+        finally
+        {
+            srcDir?.Release();
+            dstDir?.Release();
+            if (listed.Count > 256) buffers.Existing = new(StringComparer.Ordinal); // do not clear a big table for every small directory
+        }
+    }
+
+    /// <summary>A temporary file of an interrupted run.</summary>
+    private void RemoveLeftover(string path, FsEntry entry)
+    {
+        if (!DryRun) Guard(path, () => TreeDeleter.Delete(path, entry, false, _ct));
+        CopyCounters.Add(ref Counters.TempFilesRemoved);
+    }
+
+    /// <summary>Opens a directory (relative to its parent's handle when there is one) and lists it; false when that failed (reported).</summary>
+    private bool TryOpenAndList(DirHandle? parent, string name, TreePath path, List<FsEntry> into, out DirHandle? handle)
+    {
+        handle = null;
+        var fd = parent is null ? NativeFs.OpenDirectoryAt(NativeFs.AtCwd, path.ToString(), followLast: true) : NativeFs.OpenDirectoryAt(parent.Fd, name, followLast: false);
+        if (fd < 0)
+        {
+            if (NativeFs.IsGone(-fd)) return true;
+            Report(new NativeIOException(-fd, "opendir", path.ToString()));
+            return false;
+        }
+        handle = new DirHandle(fd);
+        try
+        {
+            NativeFs.ListDirectory(fd, into, path);
+            return true;
+        }
+        catch (NativeIOException ex)
+        {
+            Report(ex);
+            return false;
+        }
+    }
+
+    private void MirrorEntries(DirectoryJob job, TreePath src, TreePath dst, List<FsEntry> sources, Dictionary<string, FsEntry> existing, DirHandle? srcDir, DirHandle? dstDir)
+    {
+        var (rel, only) = (job.Rel, job.Only);
+        var newDir = job.Created || job.Destination is null;
         CopyCounters.Add(ref Counters.EntriesScanned, sources.Count);
         var compareOwner = NativeFs.IsRoot;
-        var state = new DirState(dstPath, srcDir, created || dstDir is null || CopyPlanner.DirectoryDiffers(srcDir, dstDir.Value, compareOwner))
-        {
-            Pending = new(),
-        };
+        var mustFix = newDir || CopyPlanner.DirectoryDiffers(job.Source, job.Destination!.Value, compareOwner);
+        DirState? state = null;
         var changed = false;
         var skipped = 0;
         foreach (var s in sources)
@@ -154,26 +253,57 @@ internal sealed class MirrorRun
             _ct.ThrowIfCancellationRequested();
             if ((only is not null && s.Name != only) || CopyPlanner.IsTempName(s.Name) || (rel.Length == 0 && s.Name == VolumeMarker.FileName)) continue;
             FsEntry? d = existing.Remove(s.Name, out var found) ? found : null;
-            // The common case of a rerun, without building paths: a single-link file already up to date.
-            if (d is { } current && s.Kind == EntryKind.File && s.Nlink == 1 && !_o.Verify && CopyPlanner.Decide(s, current, compareOwner) == FileAction.Skip)
+            // The common cases of a rerun, without building paths: an entry already up to date, a directory to descend into.
+            if (d is { } current && IsUpToDate(s, current, src, dst, srcDir!, dstDir))
             {
                 skipped++;
                 continue;
             }
-            var child = $"{dstPath}/{s.Name}";
-            Guard(child, () => changed |= MirrorEntry(rel, $"{srcPath}/{s.Name}", s, child, d, state, created || dstDir is null));
+            if (s.Kind == EntryKind.Directory && d is { Kind: EntryKind.Directory })
+            {
+                PostDirectory(Join(rel, s.Name), s.Name, null, s, d, false, srcDir, dstDir);
+                continue;
+            }
+            state ??= new DirState(dst.ToString(), job.Source, mustFix) { Pending = new() };
+            changed |= MirrorChild(rel, src, dst, s, d, state, newDir, srcDir);
         }
         CopyCounters.Add(ref Counters.FilesSkipped, skipped);
-        PostBatches(state);
-        if (_o.Delete)
+        if (state is not null) PostBatches(state);
+        if (_o.Delete && existing.Count > 0)
             foreach (var d in existing.Values)
             {
                 if ((only is not null && d.Name != only) || (rel.Length == 0 && d.Name == VolumeMarker.FileName)) continue;
                 changed = true;
-                Guard($"{dstPath}/{d.Name}", () => Remove($"{dstPath}/{d.Name}", d));
+                var path = dst.Child(d.Name);
+                Guard(path, () => Remove(path, d));
             }
+        if (!mustFix && !changed && state is not { Deferred: true }) return;
+        state ??= new DirState(dst.ToString(), job.Source, mustFix);
         if (changed) state.Changed = true;
-        if (state.MustFix || changed || state.Deferred) _dirs.Add(state);
+        _dirs.Add(state);
+    }
+
+    /// <summary>A single-link file of the same size, mtime, mode (and owner), or a symlink with the same target and attributes.</summary>
+    private bool IsUpToDate(in FsEntry s, in FsEntry d, TreePath src, TreePath dst, DirHandle srcDir, DirHandle? dstDir)
+    {
+        switch (s.Kind)
+        {
+            case EntryKind.File:
+                return s.Nlink == 1 && !_o.Verify && CopyPlanner.Decide(s, d, NativeFs.IsRoot) == FileAction.Skip;
+            case EntryKind.Symlink when d.Kind == EntryKind.Symlink && dstDir is not null && CopyPlanner.Decide(s, d, NativeFs.IsRoot) == FileAction.Skip:
+                try { return NativeFs.ReadLinkAt(srcDir.Fd, s.Name, src) == NativeFs.ReadLinkAt(dstDir.Fd, d.Name, dst); }
+                catch (NativeIOException) { return false; } // the slow path reads it again and reports the error
+            default:
+                return false;
+        }
+    }
+
+    private bool MirrorChild(string rel, TreePath src, TreePath dst, in FsEntry s, FsEntry? d, DirState state, bool newDir, DirHandle? srcDir)
+    {
+        try { return MirrorEntry(rel, src.Child(s.Name), s, dst.Child(s.Name), d, state, newDir, srcDir); }
+        catch (NativeIOException ex) { Report(ex); }
+        catch (StagingException ex) { ReportError(ex); }
+        return false;
     }
 
     private void PostBatches(DirState dir)
@@ -200,7 +330,7 @@ internal sealed class MirrorRun
     }
 
     /// <summary>Handles one source entry; returns true when the directory's content changes now or later.</summary>
-    private bool MirrorEntry(string rel, string srcPath, FsEntry s, string dstPath, FsEntry? d, DirState dir, bool newDir)
+    private bool MirrorEntry(string rel, string srcPath, FsEntry s, string dstPath, FsEntry? d, DirState dir, bool newDir, DirHandle? srcDir)
     {
         var compareOwner = NativeFs.IsRoot;
         var action = CopyPlanner.Decide(s, d, compareOwner);
@@ -224,7 +354,7 @@ internal sealed class MirrorRun
                     if (!DryRun) NativeFs.MakeDirectory(dstPath, 0b111_000_000);
                     CopyCounters.Add(ref Counters.DirectoriesCreated);
                 }
-                PostDirectory(Join(rel, s.Name), null, s, d, made);
+                PostDirectory(Join(rel, s.Name), s.Name, null, s, d, made, srcDir);
                 return changed || made;
             case EntryKind.Symlink:
                 return MirrorSymlink(srcPath, s, dstPath, d, action) || changed;
@@ -265,7 +395,7 @@ internal sealed class MirrorRun
         {
             CopyCounters.Add(ref Counters.FilesPlanned);
             CopyCounters.Add(ref Counters.BytesPlanned, s.Size);
-            PostFileWork(dir, () => CopyJob(srcPath, s, dstPath, dir, group), s.Size);
+            PostCopy(srcPath, s, dstPath, dir, group);
             return true;
         }
         if (action == FileAction.FixAttributes)
@@ -276,12 +406,36 @@ internal sealed class MirrorRun
         if (_o.Verify)
         {
             dir.Deferred = true;
-            PostFileWork(dir, () => VerifyJob(srcPath, s, dstPath, d!.Value, dir, group), s.Size);
+            PostVerify(srcPath, s, dstPath, d!.Value, dir, group);
             return false;
         }
         if (action == FileAction.Skip) CopyCounters.Add(ref Counters.FilesSkipped);
         group?.Complete(dstPath, d!.Value.Dev, d.Value.Ino);
         return false;
+    }
+
+    // The closures live in their own methods so that the common paths of MirrorFile and MirrorHardlinked allocate none.
+    private void PostCopy(string srcPath, FsEntry s, string dstPath, DirState dir, HardlinkGroup? group) =>
+        PostFileWork(dir, () => CopyJob(srcPath, s, dstPath, dir, group), s.Size);
+
+    private void PostVerify(string srcPath, FsEntry s, string dstPath, FsEntry d, DirState dir, HardlinkGroup? group) =>
+        PostFileWork(dir, () => VerifyJob(srcPath, s, dstPath, d, dir, group), s.Size);
+
+    private void CopyPrimaryAfterScan(string srcPath, FsEntry s, string dstPath, FsEntry? d, FileAction action, DirState dir, HardlinkGroup group) =>
+        _afterScan.Enqueue(() => { if (group.TryClaim()) MirrorFile(srcPath, s, dstPath, d, action, dir, group); });
+
+    private void LinkWhenDone(HardlinkGroup group, string dstPath, FsEntry? d, DirState dir)
+    {
+        if (group.IsDone) LinkMemberOf(group, dstPath, d, dir);
+        else group.WhenDone(g => LinkMemberOf(g, dstPath, d, dir));
+    }
+
+    private void LinkMemberOf(HardlinkGroup g, string dstPath, FsEntry? d, DirState dir)
+    {
+        if (g.PrimaryDestination == dstPath) return;
+        try { LinkMember(g, dstPath, d, dir); }
+        catch (NativeIOException ex) { Report(ex); }
+        catch (StagingException ex) { ReportError(ex); }
     }
 
     private bool MirrorHardlinked(string srcPath, FsEntry s, string dstPath, FsEntry? d, FileAction action, DirState dir, bool newDir)
@@ -298,7 +452,7 @@ internal sealed class MirrorRun
             // a new name in an existing directory: link it to an up-to-date copy of another name if the scan
             // finds one, else copy it once the scan is over
             group.PrimaryDeferred = true;
-            _afterScan.Enqueue(() => { if (group.TryClaim()) { MirrorFile(srcPath, s, dstPath, d, action, dir, group); } });
+            CopyPrimaryAfterScan(srcPath, s, dstPath, d, action, dir, group);
         }
         else if (group.PrimaryDeferred && action != FileAction.Copy && d is { } existing && group.TryClaim())
         {
@@ -308,7 +462,7 @@ internal sealed class MirrorRun
             group.Complete(dstPath, existing.Dev, existing.Ino);
             return false;
         }
-        group.WhenDone(g => { if (g.PrimaryDestination != dstPath) Guard(dstPath, () => LinkMember(g, dstPath, d, dir)); });
+        LinkWhenDone(group, dstPath, d, dir);
         return false;
     }
 
@@ -396,15 +550,21 @@ internal sealed class MirrorRun
         }
         catch (NativeIOException ex)
         {
-            var error = VolumeCopyErrors.From(ex, _src);
-            if (VolumeCopyErrors.IsFatal(ex, _src)) throw new FatalCopyError(error);
-            ReportError(error);
+            Report(ex);
         }
         catch (StagingException ex)
         {
             ReportError(ex);
         }
         return false;
+    }
+
+    /// <summary>A failed system call: a non-terminating error, or the end of the run when it is fatal.</summary>
+    private void Report(NativeIOException ex)
+    {
+        var error = VolumeCopyErrors.From(ex, _src);
+        if (VolumeCopyErrors.IsFatal(ex, _src)) throw new FatalCopyError(error);
+        ReportError(error);
     }
 
     private void ReportError(StagingException error)

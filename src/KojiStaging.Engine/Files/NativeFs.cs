@@ -38,6 +38,7 @@ internal static unsafe partial class NativeFs
 {
     private const string Libc = "libc.so.6";
 
+    public const int AtCwd = AT_FDCWD;
     public const int ENOENT = 2, EIO = 5, EACCES = 13, EPERM = 1, EEXIST = 17, EXDEV = 18, ENOTDIR = 20,
         EISDIR = 21, EINVAL = 22, ENOSPC = 28, EROFS = 30, ENOSYS = 38, ENOTEMPTY = 39, ENOTTY = 25,
         EOPNOTSUPP = 95, EDQUOT = 122, ELOOP = 40, EINTR = 4, EBADF = 9;
@@ -69,6 +70,7 @@ internal static unsafe partial class NativeFs
     [LibraryImport(Libc, EntryPoint = "statx", SetLastError = true)] private static partial int statx(int dirfd, byte* path, int flags, uint mask, Statx* buf);
     [LibraryImport(Libc, EntryPoint = "getdents64", SetLastError = true)] private static partial nint getdents64(int fd, byte* buf, nint count);
     [LibraryImport(Libc, EntryPoint = "open", SetLastError = true)] private static partial int open(byte* path, int flags, int mode);
+    [LibraryImport(Libc, EntryPoint = "openat", SetLastError = true)] private static partial int openat(int dirfd, byte* path, int flags, int mode);
     [LibraryImport(Libc, EntryPoint = "close", SetLastError = true)] private static partial int close(int fd);
     [LibraryImport(Libc, EntryPoint = "read", SetLastError = true)] private static partial nint read(int fd, byte* buf, nint count);
     [LibraryImport(Libc, EntryPoint = "write", SetLastError = true)] private static partial nint write(int fd, byte* buf, nint count);
@@ -87,6 +89,7 @@ internal static unsafe partial class NativeFs
     [LibraryImport(Libc, EntryPoint = "link", SetLastError = true)] private static partial int link(byte* from, byte* to);
     [LibraryImport(Libc, EntryPoint = "symlink", SetLastError = true)] private static partial int symlink(byte* target, byte* path);
     [LibraryImport(Libc, EntryPoint = "readlink", SetLastError = true)] private static partial nint readlink(byte* path, byte* buf, nint size);
+    [LibraryImport(Libc, EntryPoint = "readlinkat", SetLastError = true)] private static partial nint readlinkat(int dirfd, byte* path, byte* buf, nint size);
     [LibraryImport(Libc, EntryPoint = "geteuid")] private static partial uint geteuid();
     [LibraryImport(Libc, EntryPoint = "realpath", SetLastError = true)] private static partial byte* realpath(byte* path, byte* resolved);
     [LibraryImport(Libc, EntryPoint = "free")] private static partial void free(void* p);
@@ -128,49 +131,76 @@ internal static unsafe partial class NativeFs
     /// <summary>
     /// Lists a directory with one statx per entry (relative to the open directory, no path walks).
     /// Returns false when the directory does not exist. Entries that vanish while listing are left out.
-    /// Reads with getdents64 into a per-thread buffer: no opendir allocation, fstat or lock per directory.
     /// </summary>
     public static bool ReadDirectory(string path, List<FsEntry> into)
     {
-        int fd;
-        fixed (byte* p = Z(path)) fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+        var fd = OpenDirectoryAt(AT_FDCWD, path, followLast: true);
         if (fd < 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno is ENOENT or ENOTDIR) return false;
-            throw new NativeIOException(errno, "opendir", path);
+            if (-fd is ENOENT or ENOTDIR) return false;
+            throw new NativeIOException(-fd, "opendir", path);
         }
-        try
-        {
-            var buffer = t_direntBuffer ??= GC.AllocateUninitializedArray<byte>(DirentBufferSize, pinned: true);
-            fixed (byte* buf = buffer)
-                while (true)
-                {
-                    var n = getdents64(fd, buf, DirentBufferSize);
-                    if (n == 0) return true;
-                    if (n < 0) throw new NativeIOException(Marshal.GetLastPInvokeError(), "readdir", path);
-                    for (long off = 0; off < n; off += *(ushort*)(buf + off + 16))
-                    {
-                        var name = buf + off + 19; // struct linux_dirent64: ino(8) off(8) reclen(2) type(1) name[]
-                        if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
-                        Statx st;
-                        if (statx(fd, name, AT_SYMLINK_NOFOLLOW, StatxMask, &st) != 0)
-                        {
-                            var errno = Marshal.GetLastPInvokeError();
-                            if (errno == ENOENT) continue;
-                            throw new NativeIOException(errno, "lstat", $"{path}/{Marshal.PtrToStringUTF8((nint)name)}");
-                        }
-                        into.Add(ToEntry(Marshal.PtrToStringUTF8((nint)name)!, st));
-                    }
-                }
-        }
+        try { ListDirectory(fd, into, new TreePath(path, "")); }
         finally { close(fd); }
+        return true;
     }
 
+    /// <summary>The directory is not there (any more), or is no longer a directory.</summary>
+    public static bool IsGone(int errno) => errno is ENOENT or ENOTDIR or ELOOP;
+
+    /// <summary>
+    /// Opens a directory for listing, relative to an open directory (<see cref="AtCwd"/> for a path), so a walk
+    /// does not resolve every path from the root again. Without <paramref name="followLast"/> a symlink in the
+    /// last component is not followed (ELOOP or ENOTDIR). Returns the fd, or -errno.
+    /// </summary>
+    public static int OpenDirectoryAt(int dirfd, string name, bool followLast)
+    {
+        var max = Encoding.UTF8.GetMaxByteCount(name.Length) + 1;
+        Span<byte> z = max <= StackPathBytes ? stackalloc byte[StackPathBytes] : new byte[max];
+        z[Encoding.UTF8.GetBytes(name, z)] = 0;
+        var flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (followLast ? 0 : O_NOFOLLOW);
+        fixed (byte* p = z)
+        {
+            var fd = openat(dirfd, p, flags, 0);
+            return fd >= 0 ? fd : -Marshal.GetLastPInvokeError();
+        }
+    }
+
+    /// <summary>
+    /// Lists an open directory: getdents64 into a per-thread buffer (no opendir allocation, fstat or lock)
+    /// and one statx per entry relative to it. <paramref name="path"/> only names the directory in errors.
+    /// </summary>
+    public static void ListDirectory(int fd, List<FsEntry> into, TreePath path)
+    {
+        var buffer = t_direntBuffer ??= GC.AllocateUninitializedArray<byte>(DirentBufferSize, pinned: true);
+        fixed (byte* buf = buffer)
+            while (true)
+            {
+                var n = getdents64(fd, buf, DirentBufferSize);
+                if (n == 0) return;
+                if (n < 0) throw new NativeIOException(Marshal.GetLastPInvokeError(), "readdir", path.ToString());
+                for (long off = 0; off < n; off += *(ushort*)(buf + off + 16))
+                {
+                    var name = buf + off + 19; // struct linux_dirent64: ino(8) off(8) reclen(2) type(1) name[]
+                    if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
+                    Statx st;
+                    if (statx(fd, name, AT_SYMLINK_NOFOLLOW, StatxMask, &st) != 0)
+                    {
+                        var errno = Marshal.GetLastPInvokeError();
+                        if (errno == ENOENT) continue;
+                        throw new NativeIOException(errno, "lstat", path.Child(Marshal.PtrToStringUTF8((nint)name)!));
+                    }
+                    into.Add(ToEntry(Marshal.PtrToStringUTF8((nint)name)!, st));
+                }
+            }
+    }
+
+    private const int StackPathBytes = 1024;
     private const int DirentBufferSize = 64 * 1024;
     [ThreadStatic] private static byte[]? t_direntBuffer;
     // O_DIRECTORY differs between architectures (asm-generic vs x86).
     private static readonly int O_DIRECTORY = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x4000 : 0x10000;
+    private static readonly int O_NOFOLLOW = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x8000 : 0x20000;
 
     public static int OpenRead(string path)
     {
@@ -375,6 +405,19 @@ internal static unsafe partial class NativeFs
         }
         try { return Marshal.PtrToStringUTF8((nint)r); }
         finally { free(r); }
+    }
+
+    /// <summary>readlinkat(2) of <paramref name="name"/> in an open directory; <paramref name="path"/> only names it in errors.</summary>
+    public static string ReadLinkAt(int dirfd, string name, TreePath path)
+    {
+        var max = Encoding.UTF8.GetMaxByteCount(name.Length) + 1;
+        Span<byte> z = max <= StackPathBytes ? stackalloc byte[StackPathBytes] : new byte[max];
+        z[Encoding.UTF8.GetBytes(name, z)] = 0;
+        var buf = stackalloc byte[4097];
+        nint n;
+        fixed (byte* p = z) n = readlinkat(dirfd, p, buf, 4096);
+        if (n < 0) throw Fail("readlink", path.Child(name));
+        return Encoding.UTF8.GetString(buf, (int)n);
     }
 
     public static string ReadLink(string path)

@@ -9,8 +9,17 @@ namespace KojiStaging.Engine.Files;
 /// </summary>
 internal sealed class WorkQueue
 {
+    /// <summary>A directory scan. It may hold resources (open directory handles) that it frees when it runs or is abandoned.</summary>
+    public abstract class DirectoryWork
+    {
+        public abstract void Run();
+
+        /// <summary>Called instead of <see cref="Run"/> for work left in the queue when a run stops early.</summary>
+        public abstract void Abandon();
+    }
+
     private readonly ConcurrentQueue<Action> _files = new();
-    private readonly ConcurrentStack<Action> _directories = new();
+    private readonly ConcurrentStack<DirectoryWork> _directories = new();
     private readonly SemaphoreSlim _available = new(0);
     private readonly CancellationTokenSource _cts;
     private readonly CancellationToken _ct;
@@ -22,7 +31,7 @@ internal sealed class WorkQueue
 
     public void PostFile(Action work) { Interlocked.Increment(ref _pending); _files.Enqueue(work); _available.Release(); }
 
-    public void PostDirectory(Action work) { Interlocked.Increment(ref _pending); _directories.Push(work); _available.Release(); }
+    public void PostDirectory(DirectoryWork work) { Interlocked.Increment(ref _pending); _directories.Push(work); _available.Release(); }
 
     /// <summary>Runs posted work on <paramref name="workers"/> threads until all of it (and what it posts) is done.</summary>
     public void Run(int workers)
@@ -52,11 +61,20 @@ internal sealed class WorkQueue
                 try { _available.Wait(_ct); }
                 catch (OperationCanceledException) { Finish(workers); return; }
                 if (_finished) return;
-                if (!_files.TryDequeue(out var work) && !_directories.TryPop(out work)) continue;
-                work();
+                if (_files.TryDequeue(out var work)) work();
+                else if (_directories.TryPop(out var directory)) directory.Run();
+                else continue;
                 if (Interlocked.Decrement(ref _pending) == 0) { Finish(workers); return; }
             }
         }
+    }
+
+    /// <summary>After a failed or cancelled <see cref="Run"/>: drops what is still queued, letting directory work free what it holds.</summary>
+    public void AbandonPending()
+    {
+        while (_directories.TryPop(out var directory)) directory.Abandon();
+        _files.Clear();
+        Volatile.Write(ref _pending, 0);
     }
 
     private void Finish(int workers)

@@ -99,6 +99,13 @@ internal sealed class TreeFixture : IDisposable
     public static string[] TempFiles(string root) =>
         Directory.EnumerateFileSystemEntries(root, "*" + CopyPlanner.TempSuffix, SearchOption.AllDirectories).ToArray();
 
+    /// <summary>What this process still has open inside the fixture (a run must close every directory it opened).</summary>
+    public string[] OpenHandles() =>
+        Directory.EnumerateFileSystemEntries("/proc/self/fd")
+            .Select(fd => { try { return new FileInfo(fd).LinkTarget; } catch (IOException) { return null; } })
+            .Where(target => target is not null && (target == Root || target.StartsWith(Root + "/", StringComparison.Ordinal)))
+            .ToArray()!;
+
     public void Dispose()
     {
         try { Directory.Delete(Root, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }

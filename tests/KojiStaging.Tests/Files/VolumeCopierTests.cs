@@ -68,12 +68,17 @@ public class VolumeCopierTests
         Assert.Equal((0, 0, 0, 0L), (again.FilesCopied, again.FilesLinked, again.SymlinksCreated, again.Bytes));
         Assert.Equal(5 + 2 + 4, again.FilesSkipped);
         Assert.Equal(before, TreeFixture.Snapshot(t.Destination, withInodes: true)); // not even an inode changed
+        Assert.Empty(t.OpenHandles()); // every directory handle of the walk was closed
 
         TreeFixture.Run("touch", "-d", "@1700000000", t.Src("packages/hello/2.12/1.fc41/data/logs/x86_64/build.log"));
         File.AppendAllText(t.Src("scripts/new.txt"), "new file");
         TreeFixture.Run("ln", t.Src("repos/f41/x86_64/hello.rpm"), t.Src("repos/f41/x86_64/hello-again.rpm"));
+        // a symlink pointed elsewhere with its old mtime: only its target tells
+        TreeFixture.Run("ln", "-sfn", "f42", t.Src("repos/latest"));
+        TreeFixture.Run("touch", "-h", "-r", t.Dst("repos/latest"), t.Src("repos/latest"));
         var groupIno = TreeFixture.Inode(t.Dst("repos/f41/x86_64/hello.rpm")).Ino;
         var third = t.Copy();
+        Assert.Equal(1, third.SymlinksCreated);
         Assert.Equal(2, third.FilesCopied);
         Assert.Equal(1234 + 8, third.Bytes);
         Assert.Equal(1, third.FilesLinked);
@@ -135,6 +140,7 @@ public class VolumeCopierTests
         Assert.InRange(done.Count, 1, 149);
         foreach (var f in done) Assert.Equal(File.ReadAllBytes(t.Src($"packages/big/1/1/x86_64/{Path.GetFileName(f)}")), File.ReadAllBytes(f));
         Assert.Empty(TreeFixture.TempFiles(t.Destination));
+        Assert.Empty(t.OpenHandles());
 
         File.WriteAllText(Path.Combine(target, ".f149.rpm" + CopyPlanner.TempSuffix), "leftover of a killed run");
         var rerun = t.Copy();
