@@ -10,7 +10,8 @@
       2. a rerun with nothing changed,
       3. a rerun after touching 1% of the regular files (new mtime, same content).
     cp has no incremental mode; its reruns use cp -a --update (copies what is newer).
-    Peak memory is the sum of the VmHWM of the tool's processes (rsync runs three), read from /proc while polling.
+    Peak memory is the sum of the VmHWM of the tool's processes (rsync runs three), sampled from /proc every 50 ms
+    by a compiled helper thread (a sampler in PowerShell script cost most of a core and slowed the tools it measured).
     Copy-KojiVolume runs in a child pwsh; its time is measured around the cmdlet (the pwsh start-up and module
     import, about a second, are shown separately). Every destination is checked against the source with
     rsync -naHi --delete (no differences allowed). The page cache is not dropped (the machine is shared); each
@@ -34,6 +35,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Runtime.InteropServices;
+using System.Threading;
 public static class KojiBenchTree
 {
     [DllImport("libc.so.6", SetLastError = true)] private static extern int link(string from, string to);
@@ -106,17 +108,81 @@ public static class KojiBenchTree
         }
     }
 }
+
+/// <summary>
+/// Sums the peak RSS (VmHWM) of a process tree, sampled every 50 ms on a background thread. The kernel keeps
+/// each process's high-water mark, so a sample only has to catch a process once before it exits. Compiled,
+/// because the same loop in PowerShell script took most of a core and slowed the tools it was measuring.
+/// </summary>
+public sealed class PeakMemorySampler
+{
+    private readonly int _root;
+    private readonly bool _includeRoot;
+    private readonly Dictionary<int, long> _peakKiB = new Dictionary<int, long>();
+    private readonly Thread _thread;
+    private volatile bool _stop;
+
+    public PeakMemorySampler(int root, bool includeRoot)
+    {
+        _root = root;
+        _includeRoot = includeRoot;
+        _thread = new Thread(() => { while (!_stop) { Sample(); Thread.Sleep(50); } }) { IsBackground = true };
+        _thread.Start();
+    }
+
+    /// <summary>Stops sampling (call once the process has exited) and returns the summed peaks in MiB.</summary>
+    public double StopMiB()
+    {
+        _stop = true;
+        _thread.Join();
+        long sum = 0;
+        foreach (var kib in _peakKiB.Values) sum += kib;
+        return sum / 1024.0;
+    }
+
+    private void Sample()
+    {
+        var ids = new List<int>();
+        if (_includeRoot) ids.Add(_root);
+        AddDescendants(_root, ids);
+        foreach (var id in ids)
+        {
+            var kib = HighWaterKiB(id);
+            long seen;
+            if (kib > 0 && (!_peakKiB.TryGetValue(id, out seen) || kib > seen)) _peakKiB[id] = kib;
+        }
+    }
+
+    private static void AddDescendants(int id, List<int> into)
+    {
+        string[] tasks;
+        try { tasks = Directory.GetDirectories("/proc/" + id + "/task"); } catch (IOException) { return; } catch (UnauthorizedAccessException) { return; }
+        foreach (var task in tasks)
+        {
+            string children;
+            try { children = File.ReadAllText(task + "/children"); } catch (IOException) { continue; }
+            foreach (var child in children.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries))
+            {
+                var pid = int.Parse(child);
+                into.Add(pid);
+                AddDescendants(pid, into);
+            }
+        }
+    }
+
+    private static long HighWaterKiB(int id)
+    {
+        try
+        {
+            foreach (var line in File.ReadAllLines("/proc/" + id + "/status"))
+                if (line.StartsWith("VmHWM:")) return long.Parse(line.Substring(6).Trim().Split(' ')[0]);
+        }
+        catch (IOException) { }
+        return 0;
+    }
+
+}
 '@
-
-function Get-Descendants([int] $id) {
-    $kids = try { [IO.File]::ReadAllText("/proc/$id/task/$id/children") } catch { '' }
-    foreach ($k in ($kids -split ' ' | Where-Object { $_ })) { [int] $k; Get-Descendants ([int] $k) }
-}
-
-function Get-Hwm([int] $id) {
-    try { foreach ($l in [IO.File]::ReadAllLines("/proc/$id/status")) { if ($l.StartsWith('VmHWM:')) { return [long] ($l -replace '\D', '') } } } catch { }
-    0
-}
 
 # Runs a program and reports wall time, CPU time (user+sys of it and its children) and the summed peak RSS of its processes.
 # External tools run under bash so `times` can report their children's CPU; bash itself is left out of the memory.
@@ -130,13 +196,10 @@ function Measure-Run([string] $file, [string[]] $arguments, [switch] $Direct) {
     $clock = [Diagnostics.Stopwatch]::StartNew()
     $p = [Diagnostics.Process]::Start($psi)
     $out = $p.StandardOutput.ReadToEndAsync(); $err = $p.StandardError.ReadToEndAsync()
-    $peak = @{}
-    while (-not $p.WaitForExit(50)) {
-        $ids = @(Get-Descendants $p.Id)
-        if ($Direct) { $ids += $p.Id }
-        foreach ($id in $ids) { $kb = Get-Hwm $id; if ($kb -gt $peak[$id]) { $peak[$id] = $kb } }
-    }
+    $sampler = [PeakMemorySampler]::new($p.Id, [bool] $Direct)
+    $p.WaitForExit()
     $clock.Stop()
+    $peakMiB = $sampler.StopMiB()
     if ($p.ExitCode -ne 0) { throw "$file $arguments failed ($($p.ExitCode)): $($err.Result)" }
     $cpu = 0.0
     if (-not $Direct) {
@@ -144,7 +207,7 @@ function Measure-Run([string] $file, [string[]] $arguments, [switch] $Direct) {
         $child = ($out.Result.Trim() -split "`n")[-1]
         foreach ($m in [regex]::Matches($child, '(\d+)m([\d.]+)s')) { $cpu += 60 * [double] $m.Groups[1].Value + [double] $m.Groups[2].Value }
     }
-    [pscustomobject]@{ Seconds = $clock.Elapsed.TotalSeconds; CpuSeconds = $cpu; PeakMiB = ($peak.Values | Measure-Object -Sum).Sum / 1024; Output = $out.Result; Error = $err.Result }
+    [pscustomobject]@{ Seconds = $clock.Elapsed.TotalSeconds; CpuSeconds = $cpu; PeakMiB = $peakMiB; Output = $out.Result; Error = $err.Result }
 }
 
 function Invoke-Tool([string] $tool, [string] $phase, [string] $src, [string] $dst) {
