@@ -20,12 +20,12 @@ public sealed class EngineSession : IDisposable
         options ??= LogOptions.None;
         if (options.FilePath is not null) _file = new FileLoggerProvider(options.FilePath, options.MinimumLevel);
         if (options.Journal) _journal = new JournalLoggerProvider(options.MinimumLevel);
-        _factory = LoggerFactory.Create(b =>
-        {
-            b.SetMinimumLevel(LogLevel.Trace).AddProvider(new CallbackLoggerProvider(sink));
-            if (_file is not null) b.AddProvider(_file);
-            if (_journal is not null) b.AddProvider(_journal);
-        });
+        // Built directly, not through LoggerFactory.Create: that sets up a dependency-injection container for
+        // every cmdlet call, and compiling it was a tenth of a second of a cold pwsh's first call.
+        var providers = new List<ILoggerProvider> { new CallbackLoggerProvider(sink) };
+        if (_file is not null) providers.Add(_file);
+        if (_journal is not null) providers.Add(_journal);
+        _factory = new LoggerFactory(providers, new LoggerFilterOptions { MinLevel = LogLevel.Trace });
         Scope = new EngineScope(_factory, progress, cancellation, post);
         Options = options;
     }
@@ -40,5 +40,11 @@ public sealed class EngineSession : IDisposable
         _journal?.Write(level, category, text);
     }
 
-    public void Dispose() => _factory.Dispose();
+    /// <summary>A factory does not dispose providers it was given, so the file and journal are closed here.</summary>
+    public void Dispose()
+    {
+        _factory.Dispose();
+        _file?.Dispose();
+        _journal?.Dispose();
+    }
 }
