@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace KojiStaging.Engine.Files;
 
 internal enum FileAction
@@ -20,6 +21,7 @@ internal static class CopyPlanner
 {
     public const string TempSuffix = ".kojistaging-tmp";
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static FileAction Decide(in FsEntry source, FsEntry? destination, bool compareOwner)
     {
         if (destination is not { } d) return FileAction.Copy;

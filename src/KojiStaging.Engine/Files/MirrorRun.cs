@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
 using KojiStaging.Engine.Diagnostics;
 using Microsoft.Extensions.Logging;
@@ -167,12 +168,13 @@ internal sealed class MirrorRun
     /// <summary>Per-worker lists a directory scan reuses, so a scan allocates little besides the entries' names.</summary>
     private sealed class ScanBuffers
     {
-        public readonly List<FsEntry> Sources = new(), Destinations = new();
-        public Dictionary<string, FsEntry> Existing = new(StringComparer.Ordinal);
+        public readonly List<FsEntry> Sources = new();
+        public readonly DestinationListing Destinations = new();
     }
 
     [ThreadStatic] private static ScanBuffers? t_buffers;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void MirrorDirectory(DirectoryJob job)
     {
         var (rel, only) = (job.Rel, job.Only);
@@ -180,9 +182,8 @@ internal sealed class MirrorRun
         var dst = new TreePath(_dst, rel);
         var newDir = job.Created || job.Destination is null;
         var buffers = t_buffers ??= new ScanBuffers();
-        var (sources, listed, existing) = (buffers.Sources, buffers.Destinations, buffers.Existing);
+        var (sources, existing) = (buffers.Sources, buffers.Destinations);
         sources.Clear();
-        listed.Clear();
         existing.Clear();
         DirHandle? srcDir = null, dstDir = null;
         try
@@ -191,11 +192,11 @@ internal sealed class MirrorRun
             if (!TryOpenAndList(job.SourceParent, job.Name, src, sources, out srcDir)) return;
             if (!newDir)
             {
-                if (!TryOpenAndList(job.DestinationParent, job.Name, dst, listed, out dstDir)) return;
-                foreach (var e in listed)
+                if (!TryOpenAndList(job.DestinationParent, job.Name, dst, existing.Entries, out dstDir)) return;
+                foreach (var e in existing.Entries)
                     if (CopyPlanner.IsTempName(e.Name)) RemoveLeftover(dst.Child(e.Name), e);
-                    else existing[e.Name] = e;
             }
+            existing.Prepare();
             job.ReleaseParents();
             MirrorEntries(job, src, dst, sources, existing, srcDir, dstDir);
         }
@@ -203,9 +204,10 @@ internal sealed class MirrorRun
         {
             srcDir?.Release();
             dstDir?.Release();
-            if (listed.Count > 256) buffers.Existing = new(StringComparer.Ordinal); // do not clear a big table for every small directory
         }
     }
+
+    private void RemoveVanished(string path, FsEntry entry) => Guard(path, () => Remove(path, entry));
 
     /// <summary>A temporary file of an interrupted run.</summary>
     private void RemoveLeftover(string path, FsEntry entry)
@@ -238,7 +240,8 @@ internal sealed class MirrorRun
         }
     }
 
-    private void MirrorEntries(DirectoryJob job, TreePath src, TreePath dst, List<FsEntry> sources, Dictionary<string, FsEntry> existing, DirHandle? srcDir, DirHandle? dstDir)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void MirrorEntries(DirectoryJob job, TreePath src, TreePath dst, List<FsEntry> sources, DestinationListing existing, DirHandle? srcDir, DirHandle? dstDir)
     {
         var (rel, only) = (job.Rel, job.Only);
         var newDir = job.Created || job.Destination is null;
@@ -252,7 +255,7 @@ internal sealed class MirrorRun
         {
             _ct.ThrowIfCancellationRequested();
             if ((only is not null && s.Name != only) || CopyPlanner.IsTempName(s.Name) || (rel.Length == 0 && s.Name == VolumeMarker.FileName)) continue;
-            FsEntry? d = existing.Remove(s.Name, out var found) ? found : null;
+            FsEntry? d = existing.TryClaim(s.Name, out var found) ? found : null;
             // The common cases of a rerun, without building paths: an entry already up to date, a directory to descend into.
             if (d is { } current && IsUpToDate(s, current, src, dst, srcDir!, dstDir))
             {
@@ -269,13 +272,13 @@ internal sealed class MirrorRun
         }
         CopyCounters.Add(ref Counters.FilesSkipped, skipped);
         if (state is not null) PostBatches(state);
-        if (_o.Delete && existing.Count > 0)
-            foreach (var d in existing.Values)
+        if (_o.Delete && existing.UnclaimedCount > 0)
+            for (var i = 0; i < existing.Entries.Count; i++)
             {
-                if ((only is not null && d.Name != only) || (rel.Length == 0 && d.Name == VolumeMarker.FileName)) continue;
+                var d = existing.Entries[i];
+                if (existing.IsClaimed(i) || (only is not null && d.Name != only) || (rel.Length == 0 && d.Name == VolumeMarker.FileName)) continue;
                 changed = true;
-                var path = dst.Child(d.Name);
-                Guard(path, () => Remove(path, d));
+                RemoveVanished(dst.Child(d.Name), d);
             }
         if (!mustFix && !changed && state is not { Deferred: true }) return;
         state ??= new DirState(dst.ToString(), job.Source, mustFix);
@@ -284,6 +287,7 @@ internal sealed class MirrorRun
     }
 
     /// <summary>A single-link file of the same size, mtime, mode (and owner), or a symlink with the same target and attributes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool IsUpToDate(in FsEntry s, in FsEntry d, TreePath src, TreePath dst, DirHandle srcDir, DirHandle? dstDir)
     {
         switch (s.Kind)

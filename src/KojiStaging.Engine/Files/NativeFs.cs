@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -34,6 +35,7 @@ internal readonly record struct FsEntry(
 /// The only place that talks to libc (Linux, glibc): statx, readdir, open/copy_file_range/FICLONE,
 /// link/symlink/readlink/rename, chmod/chown/utimensat. Every failure becomes a <see cref="NativeIOException"/>.
 /// </summary>
+[SkipLocalsInit] // the stack buffers for names and link targets need no zeroing
 internal static unsafe partial class NativeFs
 {
     private const string Libc = "libc.so.6";
@@ -107,6 +109,7 @@ internal static unsafe partial class NativeFs
         return bytes;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static FsEntry ToEntry(string name, in Statx st)
     {
         var kind = (st.Mode & 0xF000) switch { 0x8000 => EntryKind.File, 0x4000 => EntryKind.Directory, 0xA000 => EntryKind.Symlink, _ => EntryKind.Other };
@@ -153,6 +156,7 @@ internal static unsafe partial class NativeFs
     /// does not resolve every path from the root again. Without <paramref name="followLast"/> a symlink in the
     /// last component is not followed (ELOOP or ENOTDIR). Returns the fd, or -errno.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int OpenDirectoryAt(int dirfd, string name, bool followLast)
     {
         var max = Encoding.UTF8.GetMaxByteCount(name.Length) + 1;
@@ -170,6 +174,7 @@ internal static unsafe partial class NativeFs
     /// Lists an open directory: getdents64 into a per-thread buffer (no opendir allocation, fstat or lock)
     /// and one statx per entry relative to it. <paramref name="path"/> only names the directory in errors.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ListDirectory(int fd, List<FsEntry> into, TreePath path)
     {
         var buffer = t_direntBuffer ??= GC.AllocateUninitializedArray<byte>(DirentBufferSize, pinned: true);
