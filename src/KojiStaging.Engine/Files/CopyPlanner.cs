@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+
 namespace KojiStaging.Engine.Files;
 
 internal enum FileAction

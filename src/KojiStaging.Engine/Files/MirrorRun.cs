@@ -1,5 +1,5 @@
-using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using KojiStaging.Engine.Diagnostics;
 using Microsoft.Extensions.Logging;
 
