@@ -21,7 +21,6 @@ public sealed class ParallelLoader
     private readonly Func<string, CancellationToken, Task>? _hook;
     private long _bytes;
     private long _bytesTotal;
-    private bool _serialIndexBuilds;
 
     public ParallelLoader(SourceSnapshot snapshot, string targetConnectionString, EngineScope scope, Func<string, CancellationToken, Task>? hook)
     {
@@ -34,6 +33,8 @@ public sealed class ParallelLoader
     private sealed class Worker : IAsyncDisposable
     {
         public required int Index { get; init; }
+        /// <summary>Set for the load's workers when there are several of them; see <see cref="TargetOf"/>.</summary>
+        public bool SerialIndexBuilds { get; init; }
         public NpgsqlConnection? Source;
         public NpgsqlConnection? Target;
         public async ValueTask DisposeAsync()
@@ -51,7 +52,6 @@ public sealed class ParallelLoader
             .GroupBy(p => p.Table!).ToDictionary(g => g.Key, g => g.ToList());
         var remaining = new ConcurrentDictionary<string, int>();
         _bytesTotal = Math.Max(1, plans.Sum(p => p.Jobs.Sum(j => j.EstimatedBytes)));
-        _serialIndexBuilds = workers > 1;
 
         void TableLoaded(string table)
         {
@@ -95,7 +95,7 @@ public sealed class ParallelLoader
             });
         }
 
-        var pool = Enumerable.Range(0, Math.Max(1, workers)).Select(i => new Worker { Index = i }).ToList();
+        var pool = Enumerable.Range(0, Math.Max(1, workers)).Select(i => new Worker { Index = i, SerialIndexBuilds = workers > 1 }).ToList();
         try
         {
             await queue.RunAsync(pool, ct).ConfigureAwait(false);
@@ -178,22 +178,30 @@ public sealed class ParallelLoader
         var conn = await PgConnector.OpenAsync(_targetConnectionString, "staging", ct).ConfigureAwait(false);
         // The new database is thrown away if anything fails, so commits need not wait for the WAL flush.
         await conn.ExecuteAsync("SET synchronous_commit = off; SELECT pg_catalog.set_config('search_path', '', false)").ConfigureAwait(false);
+        return conn;
+    }
+
+    /// <summary>The worker's connection to the new database, opened on first use.</summary>
+    private async Task<NpgsqlConnection> TargetOf(Worker w, CancellationToken ct)
+    {
+        if (w.Target is not null) return w.Target;
+        w.Target = await OpenTargetAsync(ct).ConfigureAwait(false);
         // With several workers the load already runs that many builds and copies at once. Parallel index builds would
         // add processes beyond the cores and split maintenance_work_mem among them (more external sorting); measured
         // at 3.4 GB on 2 cores, the load took 47-54 s without them against 57-59 s with the server's default of 2.
-        if (_serialIndexBuilds) await conn.ExecuteAsync("SET max_parallel_maintenance_workers = 0").ConfigureAwait(false);
-        return conn;
+        if (w.SerialIndexBuilds) await w.Target.ExecuteAsync("SET max_parallel_maintenance_workers = 0").ConfigureAwait(false);
+        return w.Target;
     }
 
     private async Task CopyAsync(Worker w, CopyJob job, CancellationToken ct)
     {
         if (_hook is not null) await _hook($"copy:{job.Table.Name}", ct).ConfigureAwait(false);
         w.Source ??= await _snapshot.OpenWorkerAsync(ct).ConfigureAwait(false);
-        w.Target ??= await OpenTargetAsync(ct).ConfigureAwait(false);
+        var target = await TargetOf(w, ct).ConfigureAwait(false);
         var part = job.Parts > 1 ? $" part {job.Part}/{job.Parts}" : "";
         var started = DateTime.UtcNow;
         long last = 0;
-        var bytes = await TableStreamCopier.CopyAsync(w.Source, w.Target, job, n =>
+        var bytes = await TableStreamCopier.CopyAsync(w.Source, target, job, n =>
         {
             Interlocked.Add(ref _bytes, n - last);
             last = n;
@@ -212,10 +220,10 @@ public sealed class ParallelLoader
 
     private async Task ExecuteAsync(Worker w, string name, string sql, CancellationToken ct)
     {
-        w.Target ??= await OpenTargetAsync(ct).ConfigureAwait(false);
+        var target = await TargetOf(w, ct).ConfigureAwait(false);
         _scope.Progress.Report(new StagingProgress(10 + w.Index, $"Worker {w.Index + 1}: {name}", "building", ParentActivityId: 1));
         var started = DateTime.UtcNow;
-        await w.Target.ExecuteAsync(new CommandDefinition(sql, cancellationToken: ct, commandTimeout: 0)).ConfigureAwait(false);
+        await target.ExecuteAsync(new CommandDefinition(sql, cancellationToken: ct, commandTimeout: 0)).ConfigureAwait(false);
         _log.LogDebug("{Name} in {Seconds:F1}s", name, (DateTime.UtcNow - started).TotalSeconds);
     }
 }

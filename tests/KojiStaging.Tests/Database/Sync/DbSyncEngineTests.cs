@@ -75,6 +75,31 @@ public class DbSyncEngineTests
     }
 
     [Fact]
+    public async Task With_several_workers_every_index_builds_in_one_process()
+    {
+        var c = new SyncCase("sync_serial");
+        // The index's expression fails unless the session that builds it has parallel builds off.
+        TestClusters.Prod.Psql(c.ProdDb, """
+            CREATE FUNCTION serial_build_probe(v int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$
+            BEGIN
+                IF current_setting('max_parallel_maintenance_workers') <> '0' THEN RAISE EXCEPTION 'parallel index builds are on'; END IF;
+                RETURN v;
+            END $$;
+            CREATE TABLE probed (a int);
+            INSERT INTO probed SELECT generate_series(1, 100);
+            SET max_parallel_maintenance_workers = 0;
+            CREATE INDEX probed_a ON probed (serial_build_probe(a));
+            """);
+        await c.RunAsync(new DbSyncOptions { Source = c.Source, Destination = c.Destination, ThrottleLimit = 2 });
+        Assert.Equal(100, await SyncCase.QueryAsync<long>(c.LiveCs, "SELECT count(*) FROM probed"));
+        Assert.Equal("probed_a", await SyncCase.QueryAsync<string>(c.LiveCs, "SELECT indexname FROM pg_indexes WHERE tablename = 'probed'"));
+
+        // one worker leaves the server's setting alone: the same index cannot build
+        var ex = await Assert.ThrowsAsync<StagingException>(() => c.RunAsync(new DbSyncOptions { Source = c.Source, Destination = c.Destination, ThrottleLimit = 1 }));
+        Assert.Contains("parallel index builds are on", ex.Message);
+    }
+
+    [Fact]
     public async Task Every_sanitise_rule_takes_effect()
     {
         var c = new SyncCase("sync_rules");
