@@ -143,6 +143,8 @@ internal sealed class MirrorRun
         public readonly FsEntry Source = src;
         public readonly FsEntry? Destination = dst;
         public readonly bool Created = created;
+        /// <summary>The destination directory was made by this run (or does not exist): nothing in it to list.</summary>
+        public bool NewDestination => Created || Destination is null;
         public DirHandle? SourceParent = srcParent, DestinationParent = dstParent;
 
         public override void Run()
@@ -177,10 +179,8 @@ internal sealed class MirrorRun
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void MirrorDirectory(DirectoryJob job)
     {
-        var (rel, only) = (job.Rel, job.Only);
-        var src = new TreePath(_src, rel);
-        var dst = new TreePath(_dst, rel);
-        var newDir = job.Created || job.Destination is null;
+        var src = new TreePath(_src, job.Rel);
+        var dst = new TreePath(_dst, job.Rel);
         var buffers = t_buffers ??= new ScanBuffers();
         var (sources, existing) = (buffers.Sources, buffers.Destinations);
         sources.Clear();
@@ -190,7 +190,7 @@ internal sealed class MirrorRun
         {
             // unreadable: leave its copy alone; gone: an empty listing
             if (!TryOpenAndList(job.SourceParent, job.Name, src, sources, out srcDir)) return;
-            if (!newDir)
+            if (!job.NewDestination)
             {
                 if (!TryOpenAndList(job.DestinationParent, job.Name, dst, existing.Entries, out dstDir)) return;
                 foreach (var e in existing.Entries)
@@ -243,8 +243,7 @@ internal sealed class MirrorRun
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void MirrorEntries(DirectoryJob job, TreePath src, TreePath dst, List<FsEntry> sources, DestinationListing existing, DirHandle? srcDir, DirHandle? dstDir)
     {
-        var (rel, only) = (job.Rel, job.Only);
-        var newDir = job.Created || job.Destination is null;
+        var (rel, only, newDir) = (job.Rel, job.Only, job.NewDestination);
         CopyCounters.Add(ref Counters.EntriesScanned, sources.Count);
         var compareOwner = NativeFs.IsRoot;
         var mustFix = newDir || CopyPlanner.DirectoryDiffers(job.Source, job.Destination!.Value, compareOwner);
@@ -305,9 +304,7 @@ internal sealed class MirrorRun
     private bool MirrorChild(string rel, TreePath src, TreePath dst, in FsEntry s, FsEntry? d, DirState state, bool newDir, DirHandle? srcDir)
     {
         try { return MirrorEntry(rel, src.Child(s.Name), s, dst.Child(s.Name), d, state, newDir, srcDir); }
-        catch (NativeIOException ex) { Report(ex); }
-        catch (StagingException ex) { ReportError(ex); }
-        return false;
+        catch (Exception ex) when (IsPerFileFailure(ex)) { Report(ex); return false; }
     }
 
     private void PostBatches(DirState dir)
@@ -438,8 +435,7 @@ internal sealed class MirrorRun
     {
         if (g.PrimaryDestination == dstPath) return;
         try { LinkMember(g, dstPath, d, dir); }
-        catch (NativeIOException ex) { Report(ex); }
-        catch (StagingException ex) { ReportError(ex); }
+        catch (Exception ex) when (IsPerFileFailure(ex)) { Report(ex); }
     }
 
     private bool MirrorHardlinked(string srcPath, FsEntry s, string dstPath, FsEntry? d, FileAction action, DirState dir, bool newDir)
@@ -552,22 +548,26 @@ internal sealed class MirrorRun
             step();
             return true;
         }
-        catch (NativeIOException ex)
+        catch (Exception ex) when (IsPerFileFailure(ex))
         {
             Report(ex);
+            return false;
         }
-        catch (StagingException ex)
-        {
-            ReportError(ex);
-        }
-        return false;
     }
 
-    /// <summary>A failed system call: a non-terminating error, or the end of the run when it is fatal.</summary>
-    private void Report(NativeIOException ex)
+    /// <summary>A failed system call or a refused step: what <see cref="Report"/> takes; anything else ends the run.</summary>
+    private static bool IsPerFileFailure(Exception ex) => ex is NativeIOException or StagingException;
+
+    /// <summary>A per-file failure becomes a non-terminating error; a fatal system call failure ends the run.</summary>
+    private void Report(Exception failure)
     {
-        var error = VolumeCopyErrors.From(ex, _src);
-        if (VolumeCopyErrors.IsFatal(ex, _src)) throw new FatalCopyError(error);
+        if (failure is not NativeIOException io)
+        {
+            ReportError((StagingException)failure);
+            return;
+        }
+        var error = VolumeCopyErrors.From(io, _src);
+        if (VolumeCopyErrors.IsFatal(io, _src)) throw new FatalCopyError(error);
         ReportError(error);
     }
 

@@ -100,13 +100,16 @@ internal static unsafe partial class NativeFs
 
     private static NativeIOException Fail(string op, string path) => new(Marshal.GetLastPInvokeError(), op, path);
 
-    /// <summary>A NUL-terminated UTF-8 copy of a path (paths are short; the stack would do, but callers keep it simple).</summary>
-    private static byte[] Z(string path)
+    /// <summary>
+    /// A NUL-terminated UTF-8 copy of a path: in <paramref name="scratch"/> (a stack buffer) when given and big
+    /// enough, so a walk's names allocate nothing; on the heap otherwise.
+    /// </summary>
+    private static Span<byte> Z(string path, Span<byte> scratch = default)
     {
-        var bytes = new byte[Encoding.UTF8.GetMaxByteCount(path.Length) + 1];
-        var n = Encoding.UTF8.GetBytes(path, bytes);
-        bytes[n] = 0;
-        return bytes;
+        var max = Encoding.UTF8.GetMaxByteCount(path.Length) + 1;
+        var z = max <= scratch.Length ? scratch : new byte[max];
+        z[Encoding.UTF8.GetBytes(path, z)] = 0;
+        return z;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -159,11 +162,8 @@ internal static unsafe partial class NativeFs
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int OpenDirectoryAt(int dirfd, string name, bool followLast)
     {
-        var max = Encoding.UTF8.GetMaxByteCount(name.Length) + 1;
-        Span<byte> z = max <= StackPathBytes ? stackalloc byte[StackPathBytes] : new byte[max];
-        z[Encoding.UTF8.GetBytes(name, z)] = 0;
         var flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (followLast ? 0 : O_NOFOLLOW);
-        fixed (byte* p = z)
+        fixed (byte* p = Z(name, stackalloc byte[StackPathBytes]))
         {
             var fd = openat(dirfd, p, flags, 0);
             return fd >= 0 ? fd : -Marshal.GetLastPInvokeError();
@@ -415,12 +415,9 @@ internal static unsafe partial class NativeFs
     /// <summary>readlinkat(2) of <paramref name="name"/> in an open directory; <paramref name="path"/> only names it in errors.</summary>
     public static string ReadLinkAt(int dirfd, string name, TreePath path)
     {
-        var max = Encoding.UTF8.GetMaxByteCount(name.Length) + 1;
-        Span<byte> z = max <= StackPathBytes ? stackalloc byte[StackPathBytes] : new byte[max];
-        z[Encoding.UTF8.GetBytes(name, z)] = 0;
         var buf = stackalloc byte[4097];
         nint n;
-        fixed (byte* p = z) n = readlinkat(dirfd, p, buf, 4096);
+        fixed (byte* p = Z(name, stackalloc byte[StackPathBytes])) n = readlinkat(dirfd, p, buf, 4096);
         if (n < 0) throw Fail("readlink", path.Child(name));
         return Encoding.UTF8.GetString(buf, (int)n);
     }
