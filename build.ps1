@@ -57,8 +57,25 @@ function Invoke-Build {
     Get-ChildItem $Out -Filter '*.pdb' | Where-Object Name -ne 'KojiStaging.pdb' | Remove-Item
     & (Join-Path $Root 'tools/Build-ModuleLayout.ps1') -Root $Root -OutDir $Out
 }
+<#
+  The Koji fixtures live beside the workspace, in ../shared/fixtures/koji. A clone made somewhere else
+  (git clone /work/main /tmp/x) finds them beside the local repository it was cloned from. Tests and the
+  demo read KOJISTAGING_FIXTURES, which an operator may also set directly.
+#>
+function Set-FixtureLocation {
+    if ($env:KOJISTAGING_FIXTURES) { return }
+    $candidates = @(Join-Path $Root '../shared/fixtures/koji')
+    $origin = & git -C $Root config --get remote.origin.url 2>$null
+    if ($origin -and [IO.Path]::IsPathRooted($origin) -and (Test-Path -LiteralPath $origin -PathType Container)) {
+        $candidates += Join-Path $origin '../shared/fixtures/koji'
+    }
+    $found = $candidates | Where-Object { Test-Path -LiteralPath (Join-Path $_ 'koji-prod.sql') } | Select-Object -First 1
+    if (-not $found) { throw "The Koji fixtures were not found (looked in $($candidates -join ', ')); set KOJISTAGING_FIXTURES to the folder holding koji-prod.sql." }
+    $env:KOJISTAGING_FIXTURES = (Resolve-Path -LiteralPath $found).Path
+}
 
 function Invoke-Test {
+    Set-FixtureLocation
     Invoke-Build
     $passed = 0; $failed = 0; $skipped = 0
     if (-not $SkipXunit) {
@@ -115,6 +132,7 @@ function Invoke-Test {
 }
 
 function Invoke-Demo {
+    Set-FixtureLocation
     Invoke-Build
     & (Join-Path $Root 'tools/Demo.ps1') -ModulePath (Join-Path $Out 'KojiStaging.psd1')
 }
