@@ -45,6 +45,10 @@ internal static class CopyPlanner
 
     public static bool IsTempName(string name) => name.EndsWith(TempSuffix, StringComparison.Ordinal);
 
+    public static bool IsTempName(ReadOnlySpan<byte> name) => name.EndsWith(TempSuffixUtf8);
+
+    private static ReadOnlySpan<byte> TempSuffixUtf8 => ".kojistaging-tmp"u8;
+
     /// <summary>The temporary name a file is written under before it is renamed into place (same directory).</summary>
     public static string TempPath(string destinationPath)
     {

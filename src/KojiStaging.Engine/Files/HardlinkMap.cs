@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
 
 namespace KojiStaging.Engine.Files;
@@ -19,6 +20,7 @@ internal sealed class HardlinkGroup
     public volatile bool PrimaryDeferred;
 
     /// <summary>Whoever claims the group first produces its destination inode (adopting an existing copy, or copying).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryClaim() => Interlocked.Exchange(ref _claimed, 1) == 0;
 
     /// <summary>Destination path of the primary, valid once <see cref="IsDone"/>.</summary>
@@ -27,7 +29,7 @@ internal sealed class HardlinkGroup
     public ulong DestinationIno { get; private set; }
     /// <summary>True when the primary could not be produced; its other names are reported, not linked.</summary>
     public bool Failed { get; private set; }
-    public bool IsDone { get { lock (this) return _waiting is null; } }
+    public bool IsDone { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get { lock (this) return _waiting is null; } }
 
     /// <summary>Runs <paramref name="member"/> now if the primary is done, otherwise when it is.</summary>
     public void WhenDone(Action<HardlinkGroup> member)
@@ -44,6 +46,7 @@ internal sealed class HardlinkGroup
 
     public void Fail() => Finish(null, 0, 0, failed: true);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Finish(string? primary, ulong dev, ulong ino, bool failed)
     {
         List<Action<HardlinkGroup>> waiting;
@@ -79,6 +82,7 @@ internal sealed class HardlinkMap
     public int Count => _groups.Count;
 
     /// <summary>The group of a source inode; <paramref name="isPrimary"/> is true for the first name met.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public HardlinkGroup Join(in FsEntry source, out bool isPrimary)
     {
         var created = new HardlinkGroup();

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using System.Text;
 using KojiStaging.Engine.Diagnostics;
 using Microsoft.Extensions.Logging;
 
@@ -115,6 +116,7 @@ internal sealed class MirrorRun
         PostDirectory(rel, rel, include.Name, src!.Value, dst, created);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void PostDirectory(string rel, string name, string? only, FsEntry src, FsEntry? dst, bool created, DirHandle? srcParent = null, DirHandle? dstParent = null)
     {
         CopyCounters.Add(ref Counters.DirectoriesQueued);
@@ -130,8 +132,10 @@ internal sealed class MirrorRun
         private int _refs = 1;
         public int Fd { get; } = fd;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public DirHandle Share() { Interlocked.Increment(ref _refs); return this; }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Release() { if (Interlocked.Decrement(ref _refs) == 0) NativeFs.CloseQuietly(Fd); }
     }
 
@@ -147,6 +151,7 @@ internal sealed class MirrorRun
         public bool NewDestination => Created || Destination is null;
         public DirHandle? SourceParent = srcParent, DestinationParent = dstParent;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Run()
         {
             try { run.MirrorDirectory(this); }
@@ -159,6 +164,7 @@ internal sealed class MirrorRun
 
         public override void Abandon() => ReleaseParents();
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void ReleaseParents()
         {
             SourceParent?.Release();
@@ -170,7 +176,7 @@ internal sealed class MirrorRun
     /// <summary>Per-worker lists a directory scan reuses, so a scan allocates little besides the entries' names.</summary>
     private sealed class ScanBuffers
     {
-        public readonly List<FsEntry> Sources = new();
+        public readonly EntryListing Sources = new();
         public readonly DestinationListing Destinations = new();
     }
 
@@ -193,10 +199,10 @@ internal sealed class MirrorRun
             if (!job.NewDestination)
             {
                 if (!TryOpenAndList(job.DestinationParent, job.Name, dst, existing.Entries, out dstDir)) return;
-                foreach (var e in existing.Entries)
-                    if (CopyPlanner.IsTempName(e.Name)) RemoveLeftover(dst.Child(e.Name), e);
             }
             existing.Prepare();
+            for (var i = 0; existing.TemporaryCount > 0 && i < existing.Entries.Count; i++)
+                if (existing.IsTemporary(i)) RemoveLeftover(dst.Child(existing.Entries.NameString(i)), existing.Entries.Materialize(i));
             job.ReleaseParents();
             MirrorEntries(job, src, dst, sources, existing, srcDir, dstDir);
         }
@@ -217,7 +223,8 @@ internal sealed class MirrorRun
     }
 
     /// <summary>Opens a directory (relative to its parent's handle when there is one) and lists it; false when that failed (reported).</summary>
-    private bool TryOpenAndList(DirHandle? parent, string name, TreePath path, List<FsEntry> into, out DirHandle? handle)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool TryOpenAndList(DirHandle? parent, string name, TreePath path, EntryListing into, out DirHandle? handle)
     {
         handle = null;
         var fd = parent is null ? NativeFs.OpenDirectoryAt(NativeFs.AtCwd, path.ToString(), followLast: true) : NativeFs.OpenDirectoryAt(parent.Fd, name, followLast: false);
@@ -241,43 +248,51 @@ internal sealed class MirrorRun
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void MirrorEntries(DirectoryJob job, TreePath src, TreePath dst, List<FsEntry> sources, DestinationListing existing, DirHandle? srcDir, DirHandle? dstDir)
+    private void MirrorEntries(DirectoryJob job, TreePath src, TreePath dst, EntryListing sources, DestinationListing existing, DirHandle? srcDir, DirHandle? dstDir)
     {
-        var (rel, only, newDir) = (job.Rel, job.Only, job.NewDestination);
+        var (rel, newDir) = (job.Rel, job.NewDestination);
+        var only = job.Only is null ? null : Encoding.UTF8.GetBytes(job.Only);
         CopyCounters.Add(ref Counters.EntriesScanned, sources.Count);
         var compareOwner = NativeFs.IsRoot;
         var mustFix = newDir || CopyPlanner.DirectoryDiffers(job.Source, job.Destination!.Value, compareOwner);
         DirState? state = null;
         var changed = false;
         var skipped = 0;
-        foreach (var s in sources)
+        for (var i = 0; i < sources.Count; i++)
         {
             _ct.ThrowIfCancellationRequested();
-            if ((only is not null && s.Name != only) || CopyPlanner.IsTempName(s.Name) || (rel.Length == 0 && s.Name == VolumeMarker.FileName)) continue;
-            FsEntry? d = existing.TryClaim(s.Name, out var found) ? found : null;
-            // The common cases of a rerun, without building paths: an entry already up to date, a directory to descend into.
-            if (d is { } current && IsUpToDate(s, current, src, dst, srcDir!, dstDir))
+            var name = sources.Name(i);
+            if ((only is not null && !name.SequenceEqual(only)) || CopyPlanner.IsTempName(name) || (rel.Length == 0 && name.SequenceEqual(VolumeMarker.FileNameUtf8))) continue;
+            ref readonly var s = ref sources[i];
+            var di = existing.TryClaim(name);
+            // The common cases of a rerun, without making strings: an entry already up to date, a directory to descend into.
+            if (di >= 0)
             {
-                skipped++;
-                continue;
-            }
-            if (s.Kind == EntryKind.Directory && d is { Kind: EntryKind.Directory })
-            {
-                PostDirectory(Join(rel, s.Name), s.Name, null, s, d, false, srcDir, dstDir);
-                continue;
+                ref readonly var d = ref existing.Entries[di];
+                if (IsUpToDate(s, d, sources, i, dst, srcDir!, dstDir))
+                {
+                    skipped++;
+                    continue;
+                }
+                if (s.Kind == EntryKind.Directory && d.Kind == EntryKind.Directory)
+                {
+                    var dirName = sources.NameString(i);
+                    PostDirectory(Join(rel, dirName), dirName, null, s with { Name = dirName }, d with { Name = dirName }, false, srcDir, dstDir);
+                    continue;
+                }
             }
             state ??= new DirState(dst.ToString(), job.Source, mustFix) { Pending = new() };
-            changed |= MirrorChild(rel, src, dst, s, d, state, newDir, srcDir);
+            changed |= MirrorChild(rel, src, dst, sources.Materialize(i), di >= 0 ? existing.Entries.Materialize(di) : null, state, newDir, srcDir);
         }
         CopyCounters.Add(ref Counters.FilesSkipped, skipped);
         if (state is not null) PostBatches(state);
         if (_o.Delete && existing.UnclaimedCount > 0)
             for (var i = 0; i < existing.Entries.Count; i++)
             {
-                var d = existing.Entries[i];
-                if (existing.IsClaimed(i) || (only is not null && d.Name != only) || (rel.Length == 0 && d.Name == VolumeMarker.FileName)) continue;
+                var name = existing.Entries.Name(i);
+                if (existing.IsClaimed(i) || (only is not null && !name.SequenceEqual(only)) || (rel.Length == 0 && name.SequenceEqual(VolumeMarker.FileNameUtf8))) continue;
                 changed = true;
-                RemoveVanished(dst.Child(d.Name), d);
+                RemoveVanished(dst.Child(existing.Entries.NameString(i)), existing.Entries.Materialize(i));
             }
         if (!mustFix && !changed && state is not { Deferred: true }) return;
         state ??= new DirState(dst.ToString(), job.Source, mustFix);
@@ -285,20 +300,39 @@ internal sealed class MirrorRun
         _dirs.Add(state);
     }
 
-    /// <summary>A single-link file of the same size, mtime, mode (and owner), or a symlink with the same target and attributes.</summary>
+    /// <summary>
+    /// A file of the same size, mtime, mode (and owner), or a symlink with the same target and attributes. A
+    /// multiply-linked file also has to be the destination inode of its source inode's other names, which the
+    /// hardlink map knows once the first of them has been met.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private bool IsUpToDate(in FsEntry s, in FsEntry d, TreePath src, TreePath dst, DirHandle srcDir, DirHandle? dstDir)
+    private bool IsUpToDate(in FsEntry s, in FsEntry d, EntryListing names, int i, TreePath dst, DirHandle srcDir, DirHandle? dstDir)
     {
         switch (s.Kind)
         {
+            case EntryKind.File when _o.Verify || CopyPlanner.Decide(s, d, NativeFs.IsRoot) != FileAction.Skip:
+                return false;
             case EntryKind.File:
-                return s.Nlink == 1 && !_o.Verify && CopyPlanner.Decide(s, d, NativeFs.IsRoot) == FileAction.Skip;
+                return s.Nlink == 1 || IsLinkedUpToDate(s, d, dst, names, i);
             case EntryKind.Symlink when d.Kind == EntryKind.Symlink && dstDir is not null && CopyPlanner.Decide(s, d, NativeFs.IsRoot) == FileAction.Skip:
-                try { return NativeFs.ReadLinkAt(srcDir.Fd, s.Name, src) == NativeFs.ReadLinkAt(dstDir.Fd, d.Name, dst); }
-                catch (NativeIOException) { return false; } // the slow path reads it again and reports the error
+                return NativeFs.SameLinkTarget(srcDir.Fd, dstDir.Fd, names.NameZ(i));
             default:
                 return false;
         }
+    }
+
+    /// <summary>
+    /// An up-to-date name of a multiply-linked file: the first name met becomes its group's destination inode
+    /// (as <see cref="MirrorHardlinked"/> would make it), a later one must already be that inode.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool IsLinkedUpToDate(in FsEntry s, in FsEntry d, TreePath dst, EntryListing names, int i)
+    {
+        var group = _links.Join(s, out var primary);
+        if (!primary) return group.IsDone && !group.Failed && group.DestinationDev == d.Dev && group.DestinationIno == d.Ino;
+        group.TryClaim();
+        group.Complete(dst.Child(names.NameString(i)), d.Dev, d.Ino);
+        return true;
     }
 
     private bool MirrorChild(string rel, TreePath src, TreePath dst, in FsEntry s, FsEntry? d, DirState state, bool newDir, DirHandle? srcDir)

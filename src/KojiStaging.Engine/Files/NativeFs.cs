@@ -104,6 +104,7 @@ internal static unsafe partial class NativeFs
     /// A NUL-terminated UTF-8 copy of a path: in <paramref name="scratch"/> (a stack buffer) when given and big
     /// enough, so a walk's names allocate nothing; on the heap otherwise.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Span<byte> Z(string path, Span<byte> scratch = default)
     {
         var max = Encoding.UTF8.GetMaxByteCount(path.Length) + 1;
@@ -146,8 +147,11 @@ internal static unsafe partial class NativeFs
             if (-fd is ENOENT or ENOTDIR) return false;
             throw new NativeIOException(-fd, "opendir", path);
         }
-        try { ListDirectory(fd, into, new TreePath(path, "")); }
+        var listing = t_listing ??= new EntryListing();
+        listing.Clear();
+        try { ListDirectory(fd, listing, new TreePath(path, "")); }
         finally { close(fd); }
+        listing.MaterializeInto(into);
         return true;
     }
 
@@ -175,7 +179,7 @@ internal static unsafe partial class NativeFs
     /// and one statx per entry relative to it. <paramref name="path"/> only names the directory in errors.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ListDirectory(int fd, List<FsEntry> into, TreePath path)
+    public static void ListDirectory(int fd, EntryListing into, TreePath path)
     {
         var buffer = t_direntBuffer ??= GC.AllocateUninitializedArray<byte>(DirentBufferSize, pinned: true);
         fixed (byte* buf = buffer)
@@ -184,25 +188,41 @@ internal static unsafe partial class NativeFs
                 var n = getdents64(fd, buf, DirentBufferSize);
                 if (n == 0) return;
                 if (n < 0) throw new NativeIOException(Marshal.GetLastPInvokeError(), "readdir", path.ToString());
+                long last = 0;
                 for (long off = 0; off < n; off += *(ushort*)(buf + off + 16))
                 {
+                    last = off;
                     var name = buf + off + 19; // struct linux_dirent64: ino(8) off(8) reclen(2) type(1) name[]
                     if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
+                    var length = new ReadOnlySpan<byte>(name, *(ushort*)(buf + off + 16) - 19).IndexOf((byte)0);
                     Statx st;
                     if (statx(fd, name, AT_SYMLINK_NOFOLLOW, StatxMask, &st) != 0)
                     {
                         var errno = Marshal.GetLastPInvokeError();
                         if (errno == ENOENT) continue;
-                        throw new NativeIOException(errno, "lstat", path.Child(Marshal.PtrToStringUTF8((nint)name)!));
+                        throw new NativeIOException(errno, "lstat", path.Child(Encoding.UTF8.GetString(name, length)));
                     }
-                    into.Add(ToEntry(Marshal.PtrToStringUTF8((nint)name)!, st));
+                    into.Add(new ReadOnlySpan<byte>(name, length), ToEntry(null!, st));
                 }
+                if (AtEnd(*(long*)(buf + last + 8), n)) return;
             }
     }
+
+    /// <summary>
+    /// Whether the next getdents64 would return 0, so it need not be made: the last entry's d_off is the
+    /// end-of-directory cookie (LLONG_MAX, what ext4's hash-ordered readdir and btrfs give the last entry) and
+    /// the buffer had room for more. Without this a directory costs two getdents64 calls, and a Koji tree has
+    /// one directory per three entries. Any other file system simply makes the extra call.
+    /// </summary>
+    private static bool AtEnd(long lastOffset, nint bytesRead) =>
+        lastOffset == long.MaxValue && bytesRead + MaxDirentSize <= DirentBufferSize;
+
+    private const int MaxDirentSize = 19 + 256 + 5; // header, NAME_MAX + NUL, padding to 8
 
     private const int StackPathBytes = 1024;
     private const int DirentBufferSize = 64 * 1024;
     [ThreadStatic] private static byte[]? t_direntBuffer;
+    [ThreadStatic] private static EntryListing? t_listing; // ReadDirectory's, reused: a tree walk lists directory after directory
     // O_DIRECTORY differs between architectures (asm-generic vs x86).
     private static readonly int O_DIRECTORY = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x4000 : 0x10000;
     private static readonly int O_NOFOLLOW = RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x8000 : 0x20000;
@@ -240,6 +260,7 @@ internal static unsafe partial class NativeFs
         if (close(fd) != 0) { var errno = Marshal.GetLastPInvokeError(); if (errno != EINTR) throw new NativeIOException(errno, "close", path); }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CloseQuietly(int fd) => close(fd);
 
     /// <summary>FICLONE: 0 on success, otherwise the errno (callers fall back to copying).</summary>
@@ -412,14 +433,22 @@ internal static unsafe partial class NativeFs
         finally { free(r); }
     }
 
-    /// <summary>readlinkat(2) of <paramref name="name"/> in an open directory; <paramref name="path"/> only names it in errors.</summary>
-    public static string ReadLinkAt(int dirfd, string name, TreePath path)
+    /// <summary>
+    /// Whether a symlink of the same name (NUL-terminated bytes) in two open directories has the same target.
+    /// False when either cannot be read: the caller's slow path reads it again and reports the error.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool SameLinkTarget(int sourceDir, int destinationDir, ReadOnlySpan<byte> nameZ)
     {
-        var buf = stackalloc byte[4097];
-        nint n;
-        fixed (byte* p = Z(name, stackalloc byte[StackPathBytes])) n = readlinkat(dirfd, p, buf, 4096);
-        if (n < 0) throw Fail("readlink", path.Child(name));
-        return Encoding.UTF8.GetString(buf, (int)n);
+        var a = stackalloc byte[4096];
+        var b = stackalloc byte[4096];
+        nint n, m;
+        fixed (byte* p = nameZ)
+        {
+            n = readlinkat(sourceDir, p, a, 4096);
+            m = n < 0 ? -1 : readlinkat(destinationDir, p, b, 4096);
+        }
+        return n >= 0 && m >= 0 && new ReadOnlySpan<byte>(a, (int)n).SequenceEqual(new ReadOnlySpan<byte>(b, (int)m));
     }
 
     public static string ReadLink(string path)

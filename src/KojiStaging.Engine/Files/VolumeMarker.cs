@@ -12,6 +12,8 @@ public static class VolumeMarker
 {
     public const string FileName = ".kojistaging-volume";
 
+    public static ReadOnlySpan<byte> FileNameUtf8 => ".kojistaging-volume"u8;
+
     public static bool IsMarked(string destination) => File.Exists(Path.Combine(destination, FileName));
 
     /// <summary>Refuses a non-empty, unmarked destination unless <paramref name="force"/>.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
 
 namespace KojiStaging.Engine.Files;
@@ -29,8 +30,10 @@ internal sealed class WorkQueue
     /// <summary>A failing work item cancels <paramref name="cts"/>, so the other workers stop their copies too.</summary>
     public WorkQueue(CancellationTokenSource cts) { _cts = cts; _ct = cts.Token; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void PostFile(Action work) { Interlocked.Increment(ref _pending); _files.Enqueue(work); _available.Release(); }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void PostDirectory(DirectoryWork work) { Interlocked.Increment(ref _pending); _directories.Push(work); _available.Release(); }
 
     /// <summary>Runs posted work on <paramref name="workers"/> threads until all of it (and what it posts) is done.</summary>
@@ -54,6 +57,7 @@ internal sealed class WorkQueue
         if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failure).Throw();
         _ct.ThrowIfCancellationRequested();
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         void Work()
         {
             while (true)
