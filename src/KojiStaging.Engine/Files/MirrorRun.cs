@@ -8,9 +8,10 @@ namespace KojiStaging.Engine.Files;
 
 /// <summary>
 /// One mirror run: walks source and destination directory by directory on the <see cref="WorkQueue"/>,
-/// decides per entry (<see cref="CopyPlanner"/>), copies, links, re-creates symlinks and deletes, and at
-/// the end gives every touched directory the source's owner, mode and mtime (after its content, so the
-/// mtimes stay). With WhatIf it only counts.
+/// decides per entry (<see cref="CopyPlanner"/>), copies, links, re-creates symlinks and deletes, and gives
+/// every touched directory the source's owner, mode and mtime once its own entries are done (after its
+/// content, so the mtimes stay): at once for most, at the end for those waiting on hardlinks or
+/// verification. With WhatIf it only counts.
 /// </summary>
 internal sealed class MirrorRun
 {
@@ -24,6 +25,13 @@ internal sealed class MirrorRun
         public volatile bool Changed;
         /// <summary>While the directory is being scanned: its file work, posted in per-directory batches at the end of the scan.</summary>
         public List<(Action Work, long Bytes)>? Pending;
+        /// <summary>The scan itself, then each batch of its file work still to run.</summary>
+        private int _outstanding = 1;
+
+        public void Hold() => Interlocked.Increment(ref _outstanding);
+
+        /// <summary>True for the last one out: every entry of the directory is in place.</summary>
+        public bool Release() => Interlocked.Decrement(ref _outstanding) == 0;
     }
 
     // A batch is one directory's files (or a slice of a big one): workers then create files in different
@@ -77,8 +85,7 @@ internal sealed class MirrorRun
         finally { _queue.AbandonPending(); }
         _ct.ThrowIfCancellationRequested();
         if (DryRun) return;
-        foreach (var dir in _dirs)
-            if (dir.MustFix || dir.Changed) Guard(dir.Path, () => NativeFs.SetPathMetadata(dir.Path, dir.Source));
+        foreach (var dir in _dirs) Settle(dir);
     }
 
     private void StartInclude(IncludedEntry include, bool destinationCreated)
@@ -297,7 +304,17 @@ internal sealed class MirrorRun
         if (!mustFix && !changed && state is not { Deferred: true }) return;
         state ??= new DirState(dst.ToString(), job.Source, mustFix);
         if (changed) state.Changed = true;
-        _dirs.Add(state);
+        if (state.Deferred) _dirs.Add(state);
+        else if (state.Release()) Settle(state);
+    }
+
+    /// <summary>
+    /// Gives a directory whose entries are all in place the source's metadata now, rather than keeping it for
+    /// the end of the run: a first copy of a tree with millions of directories would otherwise hold them all.
+    /// </summary>
+    private void Settle(DirState dir)
+    {
+        if (!DryRun && (dir.MustFix || dir.Changed)) Guard(dir.Path, () => NativeFs.SetPathMetadata(dir.Path, dir.Source));
     }
 
     /// <summary>
@@ -352,7 +369,12 @@ internal sealed class MirrorRun
             while (end < pending.Count && end - start < BatchFiles && (end == start || bytes + pending[end].Bytes <= BatchBytes))
                 bytes += pending[end++].Bytes;
             var batch = pending.GetRange(start, end - start);
-            _queue.PostFile(() => { foreach (var (work, _) in batch) work(); });
+            dir.Hold();
+            _queue.PostFile(() =>
+            {
+                foreach (var (work, _) in batch) work();
+                if (dir.Release()) Settle(dir);
+            });
             start = end;
         }
     }
