@@ -43,11 +43,8 @@ internal static class CopyPlanner
     public static bool DirectoryDiffers(in FsEntry source, in FsEntry destination, bool compareOwner) =>
         destination.Mode != source.Mode || !destination.SameMtime(source) || (compareOwner && !destination.SameOwner(source));
 
-    public static bool IsTempName(string name) => name.EndsWith(TempSuffix, StringComparison.Ordinal);
-
-    public static bool IsTempName(ReadOnlySpan<byte> name) => name.EndsWith(TempSuffixUtf8);
-
-    private static ReadOnlySpan<byte> TempSuffixUtf8 => ".kojistaging-tmp"u8;
+    /// <summary>A name (as the directory read returned it) ends with <see cref="TempSuffix"/>.</summary>
+    public static bool IsTempName(ReadOnlySpan<byte> name) => name.EndsWith(".kojistaging-tmp"u8);
 
     /// <summary>The temporary name a file is written under before it is renamed into place (same directory).</summary>
     public static string TempPath(string destinationPath)

@@ -34,6 +34,7 @@ public class CopyPlannerTests
         var temp = CopyPlanner.TempPath($"/d/{longName}");
         Assert.StartsWith("/d/.", temp);
         Assert.True(Path.GetFileName(temp).Length <= 255);
-        Assert.True(CopyPlanner.IsTempName(Path.GetFileName(temp)));
+        Assert.True(CopyPlanner.IsTempName(System.Text.Encoding.UTF8.GetBytes(Path.GetFileName(temp))));
+        Assert.False(CopyPlanner.IsTempName("a.rpm.kojistaging-tm"u8));
     }
 }
