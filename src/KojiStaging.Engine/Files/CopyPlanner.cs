@@ -44,7 +44,9 @@ internal static class CopyPlanner
         destination.Mode != source.Mode || !destination.SameMtime(source) || (compareOwner && !destination.SameOwner(source));
 
     /// <summary>A name (as the directory read returned it) ends with <see cref="TempSuffix"/>.</summary>
-    public static bool IsTempName(ReadOnlySpan<byte> name) => name.EndsWith(".kojistaging-tmp"u8);
+    public static bool IsTempName(ReadOnlySpan<byte> name) => name.EndsWith(TempSuffixUtf8);
+
+    private static readonly byte[] TempSuffixUtf8 = System.Text.Encoding.UTF8.GetBytes(TempSuffix);
 
     /// <summary>The temporary name a file is written under before it is renamed into place (same directory).</summary>
     public static string TempPath(string destinationPath)

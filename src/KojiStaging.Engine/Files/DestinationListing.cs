@@ -13,7 +13,6 @@ internal sealed class DestinationListing
 {
     private const int IndexAbove = 8;
     private bool[] _claimed = new bool[64];
-    private bool[] _temporary = new bool[64];
     private int[] _slots = new int[64]; // open addressing: entry index + 1, 0 = empty
     private int _unclaimed;
     private bool _indexed;
@@ -41,17 +40,13 @@ internal sealed class DestinationListing
     public void Prepare()
     {
         var count = Entries.Count;
-        if (_claimed.Length < count)
-        {
-            _claimed = new bool[Math.Max(count, _claimed.Length * 2)];
-            _temporary = new bool[_claimed.Length];
-        }
+        if (_claimed.Length < count) _claimed = new bool[Math.Max(count, _claimed.Length * 2)];
         _unclaimed = 0;
         TemporaryCount = 0;
         for (var i = 0; i < count; i++)
         {
             var temp = CopyPlanner.IsTempName(Entries.Name(i));
-            _claimed[i] = _temporary[i] = temp;
+            _claimed[i] = temp;
             if (temp) TemporaryCount++;
             else _unclaimed++;
         }
@@ -113,5 +108,5 @@ internal sealed class DestinationListing
 
     public bool IsClaimed(int i) => _claimed[i];
 
-    public bool IsTemporary(int i) => _temporary[i];
+    public bool IsTemporary(int i) => CopyPlanner.IsTempName(Entries.Name(i));
 }

@@ -203,10 +203,7 @@ internal sealed class MirrorRun
         {
             // unreadable: leave its copy alone; gone: an empty listing
             if (!TryOpenAndList(job.SourceParent, job.Name, src, sources, out srcDir)) return;
-            if (!job.NewDestination)
-            {
-                if (!TryOpenAndList(job.DestinationParent, job.Name, dst, existing.Entries, out dstDir)) return;
-            }
+            if (!job.NewDestination && !TryOpenAndList(job.DestinationParent, job.Name, dst, existing.Entries, out dstDir)) return;
             existing.Prepare();
             for (var i = 0; existing.TemporaryCount > 0 && i < existing.Entries.Count; i++)
                 if (existing.IsTemporary(i)) RemoveLeftover(dst.Child(existing.Entries.NameString(i)), existing.Entries.Materialize(i));
@@ -269,7 +266,7 @@ internal sealed class MirrorRun
         {
             _ct.ThrowIfCancellationRequested();
             var name = sources.Name(i);
-            if ((only is not null && !name.SequenceEqual(only)) || CopyPlanner.IsTempName(name) || (rel.Length == 0 && name.SequenceEqual(VolumeMarker.FileNameUtf8))) continue;
+            if (NotMirrored(name, only, rel.Length == 0) || CopyPlanner.IsTempName(name)) continue;
             ref readonly var s = ref sources[i];
             var di = existing.TryClaim(name);
             // The common cases of a rerun, without making strings: an entry already up to date, a directory to descend into.
@@ -297,7 +294,7 @@ internal sealed class MirrorRun
             for (var i = 0; i < existing.Entries.Count; i++)
             {
                 var name = existing.Entries.Name(i);
-                if (existing.IsClaimed(i) || (only is not null && !name.SequenceEqual(only)) || (rel.Length == 0 && name.SequenceEqual(VolumeMarker.FileNameUtf8))) continue;
+                if (existing.IsClaimed(i) || NotMirrored(name, only, rel.Length == 0)) continue;
                 changed = true;
                 RemoveVanished(dst.Child(existing.Entries.NameString(i)), existing.Entries.Materialize(i));
             }
@@ -307,6 +304,10 @@ internal sealed class MirrorRun
         if (state.Deferred) _dirs.Add(state);
         else if (state.Release()) Settle(state);
     }
+
+    /// <summary>Outside what this job mirrors: not its -Include entry, or the staging marker at the top.</summary>
+    private static bool NotMirrored(ReadOnlySpan<byte> name, byte[]? only, bool atTop) =>
+        (only is not null && !name.SequenceEqual(only)) || (atTop && name.SequenceEqual(VolumeMarker.FileNameUtf8));
 
     /// <summary>
     /// Gives a directory whose entries are all in place the source's metadata now, rather than keeping it for

@@ -12,7 +12,10 @@ public static class VolumeMarker
 {
     public const string FileName = ".kojistaging-volume";
 
-    public static ReadOnlySpan<byte> FileNameUtf8 => ".kojistaging-volume"u8;
+    private static readonly byte[] FileNameBytes = System.Text.Encoding.UTF8.GetBytes(FileName);
+
+    /// <summary><see cref="FileName"/> as a directory read returns it.</summary>
+    public static ReadOnlySpan<byte> FileNameUtf8 => FileNameBytes;
 
     public static bool IsMarked(string destination) => File.Exists(Path.Combine(destination, FileName));
 
