@@ -23,6 +23,12 @@ internal sealed class MirrorRun
         /// <summary>Something in it may still change (a hardlink waiting for its primary, a verification).</summary>
         public bool Deferred;
         public volatile bool Changed;
+        /// <summary>
+        /// Something the source no longer has is still there (no -Delete, or its removal failed): the directory
+        /// keeps an mtime of its own, so that the next run reads it again instead of trusting it
+        /// (<see cref="TryReadDestination"/>).
+        /// </summary>
+        public volatile bool Incomplete;
         /// <summary>While the directory is being scanned: its file work, posted in per-directory batches at the end of the scan.</summary>
         public List<(Action Work, long Bytes)>? Pending;
         /// <summary>The scan itself, then each batch of its file work still to run.</summary>
@@ -50,6 +56,7 @@ internal sealed class MirrorRun
     private readonly ConcurrentBag<DirState> _dirs = new();
     private readonly List<string> _failed = new();
     private readonly ConcurrentQueue<Action> _afterScan = new();
+    private IReadOnlyList<string> _settled = [];
 
     public MirrorRun(string source, string destination, VolumeCopyOptions options, EngineScope scope, ILogger log, CancellationTokenSource cts)
     {
@@ -69,9 +76,13 @@ internal sealed class MirrorRun
     private bool DryRun => _o.WhatIf;
     private static string Join(string dir, string name) => dir.Length == 0 ? name : $"{dir}/{name}";
 
-    /// <summary>Mirrors the included entries; throws on fatal errors (no space, read-only destination) and cancellation.</summary>
-    public void Execute(IReadOnlyList<IncludedEntry> includes, bool destinationCreated)
+    /// <summary>
+    /// Mirrors the included entries; throws on fatal errors (no space, read-only destination) and cancellation.
+    /// <paramref name="settled"/>: the subtrees earlier runs completed (<see cref="VolumeMarker.SettledSubtrees"/>).
+    /// </summary>
+    public void Execute(IReadOnlyList<IncludedEntry> includes, bool destinationCreated, IReadOnlyList<string> settled)
     {
+        _settled = settled;
         try
         {
             foreach (var include in includes) StartInclude(include, destinationCreated);
@@ -124,32 +135,18 @@ internal sealed class MirrorRun
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void PostDirectory(string rel, string name, string? only, FsEntry src, FsEntry? dst, bool created, DirHandle? srcParent = null, DirHandle? dstParent = null)
+    private void PostDirectory(string rel, string name, string? only, FsEntry src, FsEntry? dst, bool created, DirHandle? srcParent = null, DirectoryLocation dstParent = default)
     {
         CopyCounters.Add(ref Counters.DirectoriesQueued);
-        _queue.PostDirectory(new DirectoryJob(this, rel, name, only, src, dst, created, srcParent?.Share(), dstParent?.Share()));
-    }
-
-    /// <summary>
-    /// An open directory that its queued subdirectories are opened relative to (openat), so the walk never
-    /// resolves a path from the root again. Closed when the scan and every subdirectory holding it are done.
-    /// </summary>
-    private sealed class DirHandle(int fd)
-    {
-        private int _refs = 1;
-        public int Fd { get; } = fd;
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public DirHandle Share() { Interlocked.Increment(ref _refs); return this; }
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Release() { if (Interlocked.Decrement(ref _refs) == 0) NativeFs.CloseQuietly(Fd); }
+        _queue.PostDirectory(new DirectoryJob(this, rel, name, only, src, dst, created, srcParent?.Share(), dstParent.Handle?.Share(), dstParent.Prefix));
     }
 
     private sealed class DirectoryJob(MirrorRun run, string rel, string name, string? only, FsEntry src, FsEntry? dst, bool created,
-        DirHandle? srcParent, DirHandle? dstParent) : WorkQueue.DirectoryWork
+        DirHandle? srcParent, DirHandle? dstParent, byte[] dstPrefix) : WorkQueue.DirectoryWork
     {
         public readonly string Rel = rel, Name = name;
+        /// <summary>The destination parent's path relative to <see cref="DestinationParent"/> (see <see cref="DirectoryLocation"/>).</summary>
+        public readonly byte[] DestinationPrefix = dstPrefix;
         public readonly string? Only = only;
         public readonly FsEntry Source = src;
         public readonly FsEntry? Destination = dst;
@@ -198,40 +195,102 @@ internal sealed class MirrorRun
         var (sources, existing) = (buffers.Sources, buffers.Destinations);
         sources.Clear();
         existing.Clear();
-        DirHandle? srcDir = null, dstDir = null;
+        DirHandle? srcDir = null;
+        var dstAt = default(DirectoryLocation);
         try
         {
             // unreadable: leave its copy alone; gone: an empty listing
-            if (!TryOpenAndList(job.SourceParent, job.Name, src, sources, out srcDir)) return;
-            if (!job.NewDestination && !TryOpenAndList(job.DestinationParent, job.Name, dst, existing.Entries, out dstDir)) return;
+            var srcFd = job.SourceParent is null
+                ? NativeFs.OpenDirectoryAt(NativeFs.AtCwd, src.ToString(), followLast: true)
+                : NativeFs.OpenDirectoryAt(job.SourceParent.Fd, job.Name, followLast: false);
+            if (!TryList(srcFd, src, sources, out srcDir)) return;
+            if (!job.NewDestination && !TryReadDestination(job, dst, sources, existing.Entries, out dstAt)) return;
             existing.Prepare();
+            var leftoversRemoved = true;
             for (var i = 0; existing.TemporaryCount > 0 && i < existing.Entries.Count; i++)
-                if (existing.IsTemporary(i)) RemoveLeftover(dst.Child(existing.Entries.NameString(i)), existing.Entries.Materialize(i));
+                if (existing.IsTemporary(i)) leftoversRemoved &= RemoveLeftover(dst.Child(existing.Entries.NameString(i)), existing.Entries.Materialize(i));
             job.ReleaseParents();
-            MirrorEntries(job, src, dst, sources, existing, srcDir, dstDir);
+            MirrorEntries(job, src, dst, sources, existing, srcDir, dstAt, incomplete: !leftoversRemoved);
         }
         finally
         {
             srcDir?.Release();
-            dstDir?.Release();
+            dstAt.Handle?.Release();
         }
     }
 
-    private void RemoveVanished(string path, FsEntry entry) => Guard(path, () => Remove(path, entry));
-
-    /// <summary>A temporary file of an interrupted run.</summary>
-    private void RemoveLeftover(string path, FsEntry entry)
+    /// <summary>
+    /// The destination directory's entries, and how to reach it. A directory whose mtime is still the source's
+    /// was settled by an earlier run once its entries were all in place, and adding, removing or renaming an
+    /// entry since, on either side, would have moved one of the two mtimes. So its entries are the source's
+    /// names: each is looked up through the nearest open ancestor, and the directory is neither opened nor
+    /// read (a third of a no-change rerun's system calls). Any other directory is opened and read, which
+    /// finds what to delete and the temporary files of an interrupted run. -Verify reads them all, and so does
+    /// the first run in a tree another tool wrote (<see cref="VolumeMarker.SettledSubtrees"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
+    private bool TryReadDestination(DirectoryJob job, TreePath dst, EntryListing sources, EntryListing into, out DirectoryLocation at)
     {
-        if (!DryRun) Guard(path, () => TreeDeleter.Delete(path, entry, false, _ct));
-        CopyCounters.Add(ref Counters.TempFilesRemoved);
+        var top = job.DestinationParent is null && job.DestinationPrefix.Length == 0;
+        var nameZ = Utf8Z(top ? dst.ToString() : job.Name);
+        var parent = new DirectoryLocation(job.DestinationParent, job.DestinationPrefix);
+        if (!_o.Verify && job.Destination is { Kind: EntryKind.Directory } d && d.SameMtime(job.Source)
+            && parent.Prefix.Length + nameZ.Length < DirectoryLocation.MaxPrefixBytes && VolumeMarker.IsSettled(_settled, job.Rel))
+        {
+            at = parent.Descend(nameZ.AsSpan(0, nameZ.Length - 1));
+            at.Handle?.Share();
+            return TryLookUp(at, sources, job, dst, into);
+        }
+        var fd = top
+            ? NativeFs.OpenDirectoryAt(NativeFs.AtCwd, nameZ, followLast: true)
+            : NativeFs.OpenDirectoryAt(parent.Fd, parent.PathZ(nameZ, stackalloc byte[DirectoryLocation.ScratchBytes]), followLast: false);
+        var ok = TryList(fd, dst, into, out var handle);
+        at = DirectoryLocation.Opened(handle);
+        return ok;
     }
 
-    /// <summary>Opens a directory (relative to its parent's handle when there is one) and lists it; false when that failed (reported).</summary>
+    /// <summary>Looks the source's names up in a destination directory that is not read (<see cref="TryReadDestination"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
+    private bool TryLookUp(DirectoryLocation at, EntryListing sources, DirectoryJob job, TreePath dst, EntryListing into)
+    {
+        var only = job.Only is null ? null : Encoding.UTF8.GetBytes(job.Only);
+        Span<byte> scratch = stackalloc byte[DirectoryLocation.ScratchBytes];
+        for (var i = 0; i < sources.Count; i++)
+        {
+            var name = sources.Name(i);
+            if (NotMirrored(name, only, job.Rel.Length == 0) || CopyPlanner.IsTempName(name)) continue;
+            var errno = NativeFs.TryStatAt(at.Fd, at.PathZ(sources.NameZ(i), scratch), out var entry);
+            if (errno == 0) into.Add(name, entry);
+            else if (!NativeFs.IsGone(errno))
+            {
+                Report(new NativeIOException(errno, "lstat", dst.Child(sources.NameString(i))));
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static byte[] Utf8Z(string s)
+    {
+        var z = new byte[Encoding.UTF8.GetByteCount(s) + 1];
+        Encoding.UTF8.GetBytes(s, z);
+        return z;
+    }
+
+    private bool RemoveVanished(string path, FsEntry entry) => Guard(path, () => Remove(path, entry));
+
+    /// <summary>A temporary file of an interrupted run; false when it could not be removed (reported).</summary>
+    private bool RemoveLeftover(string path, FsEntry entry)
+    {
+        CopyCounters.Add(ref Counters.TempFilesRemoved);
+        return DryRun || Guard(path, () => TreeDeleter.Delete(path, entry, false, _ct));
+    }
+
+    /// <summary>Lists a directory just opened (fd, or -errno); false when that failed (reported), true with no handle when it is gone.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private bool TryOpenAndList(DirHandle? parent, string name, TreePath path, EntryListing into, out DirHandle? handle)
+    private bool TryList(int fd, TreePath path, EntryListing into, out DirHandle? handle)
     {
         handle = null;
-        var fd = parent is null ? NativeFs.OpenDirectoryAt(NativeFs.AtCwd, path.ToString(), followLast: true) : NativeFs.OpenDirectoryAt(parent.Fd, name, followLast: false);
         if (fd < 0)
         {
             if (NativeFs.IsGone(-fd)) return true;
@@ -252,7 +311,8 @@ internal sealed class MirrorRun
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void MirrorEntries(DirectoryJob job, TreePath src, TreePath dst, EntryListing sources, DestinationListing existing, DirHandle? srcDir, DirHandle? dstDir)
+    private void MirrorEntries(DirectoryJob job, TreePath src, TreePath dst, EntryListing sources, DestinationListing existing, DirHandle? srcDir,
+        DirectoryLocation dstAt, bool incomplete)
     {
         var (rel, newDir) = (job.Rel, job.NewDestination);
         var only = job.Only is null ? null : Encoding.UTF8.GetBytes(job.Only);
@@ -273,7 +333,7 @@ internal sealed class MirrorRun
             if (di >= 0)
             {
                 ref readonly var d = ref existing.Entries[di];
-                if (IsUpToDate(s, d, sources, i, dst, srcDir!, dstDir))
+                if (IsUpToDate(s, d, sources, i, dst, srcDir!, dstAt))
                 {
                     skipped++;
                     continue;
@@ -281,7 +341,7 @@ internal sealed class MirrorRun
                 if (s.Kind == EntryKind.Directory && d.Kind == EntryKind.Directory)
                 {
                     var dirName = sources.NameString(i);
-                    PostDirectory(Join(rel, dirName), dirName, null, s with { Name = dirName }, d with { Name = dirName }, false, srcDir, dstDir);
+                    PostDirectory(Join(rel, dirName), dirName, null, s with { Name = dirName }, d with { Name = dirName }, false, srcDir, dstAt);
                     continue;
                 }
             }
@@ -290,17 +350,23 @@ internal sealed class MirrorRun
         }
         CopyCounters.Add(ref Counters.FilesSkipped, skipped);
         if (state is not null) PostBatches(state);
-        if (_o.Delete && existing.UnclaimedCount > 0)
+        if (existing.UnclaimedCount > 0)
             for (var i = 0; i < existing.Entries.Count; i++)
             {
                 var name = existing.Entries.Name(i);
                 if (existing.IsClaimed(i) || NotMirrored(name, only, rel.Length == 0)) continue;
+                if (!_o.Delete)
+                {
+                    incomplete = true;
+                    break;
+                }
                 changed = true;
-                RemoveVanished(dst.Child(existing.Entries.NameString(i)), existing.Entries.Materialize(i));
+                incomplete |= !RemoveVanished(dst.Child(existing.Entries.NameString(i)), existing.Entries.Materialize(i));
             }
-        if (!mustFix && !changed && state is not { Deferred: true }) return;
+        if (!mustFix && !changed && !incomplete && state is not { Deferred: true }) return;
         state ??= new DirState(dst.ToString(), job.Source, mustFix);
         if (changed) state.Changed = true;
+        if (incomplete) state.Incomplete = true;
         if (state.Deferred) _dirs.Add(state);
         else if (state.Release()) Settle(state);
     }
@@ -315,7 +381,7 @@ internal sealed class MirrorRun
     /// </summary>
     private void Settle(DirState dir)
     {
-        if (!DryRun && (dir.MustFix || dir.Changed)) Guard(dir.Path, () => NativeFs.SetPathMetadata(dir.Path, dir.Source));
+        if (!DryRun && (dir.MustFix || dir.Changed || dir.Incomplete)) Guard(dir.Path, () => NativeFs.SetPathMetadata(dir.Path, dir.Source, times: !dir.Incomplete));
     }
 
     /// <summary>
@@ -324,7 +390,7 @@ internal sealed class MirrorRun
     /// hardlink map knows once the first of them has been met.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private bool IsUpToDate(in FsEntry s, in FsEntry d, EntryListing names, int i, TreePath dst, DirHandle srcDir, DirHandle? dstDir)
+    private bool IsUpToDate(in FsEntry s, in FsEntry d, EntryListing names, int i, TreePath dst, DirHandle srcDir, in DirectoryLocation dstAt)
     {
         switch (s.Kind)
         {
@@ -332,12 +398,16 @@ internal sealed class MirrorRun
                 return false;
             case EntryKind.File:
                 return s.Nlink == 1 || IsLinkedUpToDate(s, d, dst, names, i);
-            case EntryKind.Symlink when d.Kind == EntryKind.Symlink && dstDir is not null && CopyPlanner.Decide(s, d, NativeFs.IsRoot) == FileAction.Skip:
-                return NativeFs.SameLinkTarget(srcDir.Fd, dstDir.Fd, names.NameZ(i));
+            case EntryKind.Symlink when d.Kind == EntryKind.Symlink && CopyPlanner.Decide(s, d, NativeFs.IsRoot) == FileAction.Skip:
+                return SameLinkTarget(srcDir, dstAt, names.NameZ(i));
             default:
                 return false;
         }
     }
+
+    [SkipLocalsInit]
+    private static bool SameLinkTarget(DirHandle srcDir, in DirectoryLocation dstAt, ReadOnlySpan<byte> nameZ) =>
+        NativeFs.SameLinkTarget(srcDir.Fd, nameZ, dstAt.Fd, dstAt.PathZ(nameZ, stackalloc byte[DirectoryLocation.ScratchBytes]));
 
     /// <summary>
     /// An up-to-date name of a multiply-linked file: the first name met becomes its group's destination inode

@@ -164,14 +164,34 @@ internal static unsafe partial class NativeFs
     /// last component is not followed (ELOOP or ENOTDIR). Returns the fd, or -errno.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static int OpenDirectoryAt(int dirfd, string name, bool followLast)
+    public static int OpenDirectoryAt(int dirfd, string name, bool followLast) =>
+        OpenDirectoryAt(dirfd, Z(name, stackalloc byte[StackPathBytes]), followLast);
+
+    /// <summary>As above, for a NUL-terminated relative path (only its last component is not followed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int OpenDirectoryAt(int dirfd, ReadOnlySpan<byte> pathZ, bool followLast)
     {
         var flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | (followLast ? 0 : O_NOFOLLOW);
-        fixed (byte* p = Z(name, stackalloc byte[StackPathBytes]))
+        fixed (byte* p = pathZ)
         {
             var fd = openat(dirfd, p, flags, 0);
             return fd >= 0 ? fd : -Marshal.GetLastPInvokeError();
         }
+    }
+
+    /// <summary>lstat of a NUL-terminated path relative to an open directory: 0, or the errno.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int TryStatAt(int dirfd, ReadOnlySpan<byte> pathZ, out FsEntry entry)
+    {
+        Statx st;
+        fixed (byte* p = pathZ)
+            if (statx(dirfd, p, AT_SYMLINK_NOFOLLOW, StatxMask, &st) != 0)
+            {
+                entry = default;
+                return Marshal.GetLastPInvokeError();
+            }
+        entry = ToEntry(null!, st);
+        return 0;
     }
 
     /// <summary>
@@ -339,17 +359,18 @@ internal static unsafe partial class NativeFs
         return (((ulong)st.DevMajor << 32) | st.DevMinor, st.Ino);
     }
 
-    /// <summary>Owner (when root), mode (not for symlinks) and mtime of a path, without following a symlink.</summary>
-    public static void SetPathMetadata(string path, in FsEntry from, bool owner = true, bool mode = true)
+    /// <summary>Owner (when root), mode (not for symlinks) and mtime (unless not <paramref name="times"/>) of a path, without following a symlink.</summary>
+    public static void SetPathMetadata(string path, in FsEntry from, bool owner = true, bool mode = true, bool times = true)
     {
         fixed (byte* p = Z(path))
         {
             if (owner && IsRoot && lchown(p, from.Uid, from.Gid) != 0) throw Fail("chown", path);
             if (mode && from.Kind != EntryKind.Symlink && chmod(p, from.Mode) != 0) throw Fail("chmod", path);
-            var times = stackalloc Timespec[2];
-            times[0] = new Timespec { Sec = 0, Nsec = UTIME_NOW };
-            times[1] = new Timespec { Sec = from.MtimeSec, Nsec = from.MtimeNsec };
-            if (utimensat(AT_FDCWD, p, times, AT_SYMLINK_NOFOLLOW) != 0) throw Fail("utimensat", path);
+            if (!times) return;
+            var ts = stackalloc Timespec[2];
+            ts[0] = new Timespec { Sec = 0, Nsec = UTIME_NOW };
+            ts[1] = new Timespec { Sec = from.MtimeSec, Nsec = from.MtimeNsec };
+            if (utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW) != 0) throw Fail("utimensat", path);
         }
     }
 
@@ -434,19 +455,20 @@ internal static unsafe partial class NativeFs
     }
 
     /// <summary>
-    /// Whether a symlink of the same name (NUL-terminated bytes) in two open directories has the same target.
+    /// Whether two symlinks, each a NUL-terminated path relative to an open directory, have the same target.
     /// False when either cannot be read: the caller's slow path reads it again and reports the error.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static bool SameLinkTarget(int sourceDir, int destinationDir, ReadOnlySpan<byte> nameZ)
+    public static bool SameLinkTarget(int sourceDir, ReadOnlySpan<byte> sourceZ, int destinationDir, ReadOnlySpan<byte> destinationZ)
     {
         var a = stackalloc byte[4096];
         var b = stackalloc byte[4096];
         nint n, m;
-        fixed (byte* p = nameZ)
+        fixed (byte* p = sourceZ)
+        fixed (byte* q = destinationZ)
         {
             n = readlinkat(sourceDir, p, a, 4096);
-            m = n < 0 ? -1 : readlinkat(destinationDir, p, b, 4096);
+            m = n < 0 ? -1 : readlinkat(destinationDir, q, b, 4096);
         }
         return n >= 0 && m >= 0 && new ReadOnlySpan<byte>(a, (int)n).SequenceEqual(new ReadOnlySpan<byte>(b, (int)m));
     }

@@ -23,6 +23,7 @@ public sealed class VolumeCopier
         VolumeMarker.CheckDestination(destination, options.Force);
         var clock = Stopwatch.StartNew();
         var created = !Directory.Exists(destination);
+        var settled = created ? [] : VolumeMarker.SettledSubtrees(destination);
         if (!options.WhatIf)
         {
             Directory.CreateDirectory(destination);
@@ -38,7 +39,8 @@ public sealed class VolumeCopier
         using var timer = new Timer(_ => scope.Progress.Report(run.Counters.ToProgress(Activity, clock.Elapsed, options.WhatIf)), null, 250, 500);
         try
         {
-            run.Execute(includes, created);
+            run.Execute(includes, created, settled);
+            if (!options.WhatIf) VolumeMarker.AddSettled(destination, includes.Select(i => i.Name is null ? i.Parent : i.Parent.Length == 0 ? i.Name : $"{i.Parent}/{i.Name}"));
         }
         catch (FatalCopyError fatal)
         {

@@ -88,7 +88,11 @@ internal sealed class TreeFixture : IDisposable
         var b = Snapshot(actual);
         Assert.Equal(a.Keys, b.Keys);
         foreach (var k in a.Keys) Assert.True(a[k] == b[k], $"{k}: source '{a[k]}' but destination '{b[k]}'");
+        Assert.Equal(TopDirectory(expected), TopDirectory(actual));
     }
+
+    /// <summary>Mode and mtime of the tree's top directory itself, which <see cref="Snapshot"/> leaves out.</summary>
+    public static string TopDirectory(string root) => ProcessRunner.Run("find", new[] { root, "-maxdepth", "0", "-printf", "%m %T@" });
 
     public static (ulong Ino, uint Nlink) Inode(string path)
     {
