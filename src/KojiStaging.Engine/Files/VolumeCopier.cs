@@ -40,7 +40,7 @@ public sealed class VolumeCopier
         try
         {
             run.Execute(includes, created, settled);
-            if (!options.WhatIf) VolumeMarker.AddSettled(destination, includes.Select(i => i.Name is null ? i.Parent : i.Parent.Length == 0 ? i.Name : $"{i.Parent}/{i.Name}"));
+            if (!options.WhatIf) RecordSettled(destination, includes, log);
         }
         catch (FatalCopyError fatal)
         {
@@ -81,5 +81,19 @@ public sealed class VolumeCopier
         };
         log.LogInformation("{Summary} in {Duration:0.0} s", summary.ToString(), summary.Duration.TotalSeconds);
         return summary;
+    }
+
+    /// <summary>The copy is done either way; without the record the next run only reads every directory again.</summary>
+    private static void RecordSettled(string destination, IReadOnlyList<IncludedEntry> includes, ILogger log)
+    {
+        try
+        {
+            VolumeMarker.AddSettled(destination, includes.Select(i => i.Name is null ? i.Parent : i.Parent.Length == 0 ? i.Name : $"{i.Parent}/{i.Name}"));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+        {
+            log.LogWarning("Could not record the completed run in {Marker}: {Message}. The next run reads every destination directory.",
+                Path.Combine(destination, VolumeMarker.FileName), ex.Message);
+        }
     }
 }

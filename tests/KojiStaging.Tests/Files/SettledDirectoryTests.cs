@@ -145,4 +145,22 @@ public class SettledDirectoryTests
         Assert.True(VolumeMarker.IsMarked(t.Destination));
         Assert.Empty(VolumeMarker.SettledSubtrees(t.Destination));
     }
+
+    [Fact]
+    public void A_marker_that_cannot_be_read_means_reading_every_directory_not_a_failed_run()
+    {
+        using var t = new TreeFixture();
+        BuildTree(t);
+        t.Copy(delete: true);
+        File.WriteAllText(t.Dst(VolumeMarker.FileName), "written by hand, not JSON\n");
+        File.WriteAllText(t.Dst($"{Logs}/x86_64/stray.log"), "not from production");
+        TreeFixture.Run("touch", "-r", t.Src($"{Logs}/x86_64"), t.Dst($"{Logs}/x86_64"));
+
+        var s = t.Copy(delete: true);
+
+        Assert.Equal((1L, 0L), (s.FilesDeleted, s.Errors)); // nothing recorded that can be read: every directory is read
+        Assert.Empty(VolumeMarker.SettledSubtrees(t.Destination));
+        Assert.Equal("written by hand, not JSON\n", File.ReadAllText(t.Dst(VolumeMarker.FileName)));
+        TreeFixture.AssertSameTree(t.Source, t.Destination);
+    }
 }
