@@ -11,7 +11,8 @@ namespace KojiStaging.Engine.Files;
 /// decides per entry (<see cref="CopyPlanner"/>), copies, links, re-creates symlinks and deletes, and gives
 /// every touched directory the source's owner, mode and mtime once its own entries are done (after its
 /// content, so the mtimes stay): at once for most, at the end for those waiting on hardlinks or
-/// verification. With WhatIf it only counts.
+/// verification. A destination directory that still has the source's mtime is looked up, not read
+/// (<see cref="TryReadDestination"/>). With WhatIf it only counts.
 /// </summary>
 internal sealed class MirrorRun
 {
@@ -224,7 +225,7 @@ internal sealed class MirrorRun
     /// was settled by an earlier run once its entries were all in place, and adding, removing or renaming an
     /// entry since, on either side, would have moved one of the two mtimes. So its entries are the source's
     /// names: each is looked up through the nearest open ancestor, and the directory is neither opened nor
-    /// read (a third of a no-change rerun's system calls). Any other directory is opened and read, which
+    /// read (a quarter of a no-change rerun's system calls). Any other directory is opened and read, which
     /// finds what to delete and the temporary files of an interrupted run. -Verify reads them all, and so does
     /// the first run in a tree another tool wrote (<see cref="VolumeMarker.SettledSubtrees"/>).
     /// </summary>
