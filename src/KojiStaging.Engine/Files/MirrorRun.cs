@@ -148,7 +148,8 @@ internal sealed class MirrorRun
         public readonly string Rel = rel, Name = name;
         /// <summary>The destination parent's path relative to <see cref="DestinationParent"/> (see <see cref="DirectoryLocation"/>).</summary>
         public readonly byte[] DestinationPrefix = dstPrefix;
-        public readonly string? Only = only;
+        /// <summary>The -Include entry a top-level job is limited to, as a directory read returns it.</summary>
+        public readonly byte[]? Only = only is null ? null : Encoding.UTF8.GetBytes(only);
         public readonly FsEntry Source = src;
         public readonly FsEntry? Destination = dst;
         public readonly bool Created = created;
@@ -233,12 +234,12 @@ internal sealed class MirrorRun
     private bool TryReadDestination(DirectoryJob job, TreePath dst, EntryListing sources, EntryListing into, out DirectoryLocation at)
     {
         var top = job.DestinationParent is null && job.DestinationPrefix.Length == 0;
-        var nameZ = Utf8Z(top ? dst.ToString() : job.Name);
+        ReadOnlySpan<byte> nameZ = NativeFs.Z(top ? dst.ToString() : job.Name, stackalloc byte[NativeFs.StackPathBytes]);
         var parent = new DirectoryLocation(job.DestinationParent, job.DestinationPrefix);
         if (!_o.Verify && job.Destination is { Kind: EntryKind.Directory } d && d.SameMtime(job.Source)
             && parent.Prefix.Length + nameZ.Length < DirectoryLocation.MaxPrefixBytes && VolumeMarker.IsSettled(_settled, job.Rel))
         {
-            at = parent.Descend(nameZ.AsSpan(0, nameZ.Length - 1));
+            at = parent.Descend(nameZ[..^1]);
             at.Handle?.Share();
             return TryLookUp(at, sources, job, dst, into);
         }
@@ -254,12 +255,11 @@ internal sealed class MirrorRun
     [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
     private bool TryLookUp(DirectoryLocation at, EntryListing sources, DirectoryJob job, TreePath dst, EntryListing into)
     {
-        var only = job.Only is null ? null : Encoding.UTF8.GetBytes(job.Only);
         Span<byte> scratch = stackalloc byte[DirectoryLocation.ScratchBytes];
         for (var i = 0; i < sources.Count; i++)
         {
             var name = sources.Name(i);
-            if (NotMirrored(name, only, job.Rel.Length == 0) || CopyPlanner.IsTempName(name)) continue;
+            if (NotMirrored(name, job.Only, job.Rel.Length == 0)) continue;
             var errno = NativeFs.TryStatAt(at.Fd, at.PathZ(sources.NameZ(i), scratch), out var entry);
             if (errno == 0) into.Add(name, entry);
             else if (!NativeFs.IsGone(errno))
@@ -269,13 +269,6 @@ internal sealed class MirrorRun
             }
         }
         return true;
-    }
-
-    private static byte[] Utf8Z(string s)
-    {
-        var z = new byte[Encoding.UTF8.GetByteCount(s) + 1];
-        Encoding.UTF8.GetBytes(s, z);
-        return z;
     }
 
     private bool RemoveVanished(string path, FsEntry entry) => Guard(path, () => Remove(path, entry));
@@ -315,8 +308,7 @@ internal sealed class MirrorRun
     private void MirrorEntries(DirectoryJob job, TreePath src, TreePath dst, EntryListing sources, DestinationListing existing, DirHandle? srcDir,
         DirectoryLocation dstAt, bool incomplete)
     {
-        var (rel, newDir) = (job.Rel, job.NewDestination);
-        var only = job.Only is null ? null : Encoding.UTF8.GetBytes(job.Only);
+        var (rel, newDir, only) = (job.Rel, job.NewDestination, job.Only);
         CopyCounters.Add(ref Counters.EntriesScanned, sources.Count);
         var compareOwner = NativeFs.IsRoot;
         var mustFix = newDir || CopyPlanner.DirectoryDiffers(job.Source, job.Destination!.Value, compareOwner);
@@ -327,7 +319,7 @@ internal sealed class MirrorRun
         {
             _ct.ThrowIfCancellationRequested();
             var name = sources.Name(i);
-            if (NotMirrored(name, only, rel.Length == 0) || CopyPlanner.IsTempName(name)) continue;
+            if (NotMirrored(name, only, rel.Length == 0)) continue;
             ref readonly var s = ref sources[i];
             var di = existing.TryClaim(name);
             // The common cases of a rerun, without making strings: an entry already up to date, a directory to descend into.
@@ -372,9 +364,9 @@ internal sealed class MirrorRun
         else if (state.Release()) Settle(state);
     }
 
-    /// <summary>Outside what this job mirrors: not its -Include entry, or the staging marker at the top.</summary>
+    /// <summary>Outside what this job mirrors: not its -Include entry, the staging marker at the top, or a temporary file.</summary>
     private static bool NotMirrored(ReadOnlySpan<byte> name, byte[]? only, bool atTop) =>
-        (only is not null && !name.SequenceEqual(only)) || (atTop && name.SequenceEqual(VolumeMarker.FileNameUtf8));
+        (only is not null && !name.SequenceEqual(only)) || (atTop && name.SequenceEqual(VolumeMarker.FileNameUtf8)) || CopyPlanner.IsTempName(name);
 
     /// <summary>
     /// Gives a directory whose entries are all in place the source's metadata now, rather than keeping it for

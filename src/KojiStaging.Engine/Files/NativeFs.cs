@@ -101,16 +101,18 @@ internal static unsafe partial class NativeFs
     private static NativeIOException Fail(string op, string path) => new(Marshal.GetLastPInvokeError(), op, path);
 
     /// <summary>
-    /// A NUL-terminated UTF-8 copy of a path: in <paramref name="scratch"/> (a stack buffer) when given and big
-    /// enough, so a walk's names allocate nothing; on the heap otherwise.
+    /// A NUL-terminated UTF-8 copy of a path, exactly as long as the bytes and the NUL: in
+    /// <paramref name="scratch"/> (a stack buffer) when given and big enough, so a walk's names allocate
+    /// nothing; on the heap otherwise.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static Span<byte> Z(string path, Span<byte> scratch = default)
+    internal static Span<byte> Z(string path, Span<byte> scratch = default)
     {
         var max = Encoding.UTF8.GetMaxByteCount(path.Length) + 1;
         var z = max <= scratch.Length ? scratch : new byte[max];
-        z[Encoding.UTF8.GetBytes(path, z)] = 0;
-        return z;
+        var n = Encoding.UTF8.GetBytes(path, z);
+        z[n] = 0;
+        return z[..(n + 1)];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -124,15 +126,10 @@ internal static unsafe partial class NativeFs
     /// <summary>lstat; null when the path does not exist (or a parent is not a directory).</summary>
     public static FsEntry? TryLstat(string path)
     {
-        Statx st;
-        fixed (byte* p = Z(path))
-            if (statx(AT_FDCWD, p, AT_SYMLINK_NOFOLLOW, StatxMask, &st) != 0)
-            {
-                var errno = Marshal.GetLastPInvokeError();
-                if (errno is ENOENT or ENOTDIR) return null;
-                throw new NativeIOException(errno, "lstat", path);
-            }
-        return ToEntry(System.IO.Path.GetFileName(path), st);
+        var errno = TryStatAt(AT_FDCWD, Z(path), out var entry);
+        if (errno is ENOENT or ENOTDIR) return null;
+        if (errno != 0) throw new NativeIOException(errno, "lstat", path);
+        return entry with { Name = System.IO.Path.GetFileName(path) };
     }
 
     /// <summary>
@@ -239,7 +236,8 @@ internal static unsafe partial class NativeFs
 
     private const int MaxDirentSize = 19 + 256 + 5; // header, NAME_MAX + NUL, padding to 8
 
-    private const int StackPathBytes = 1024;
+    /// <summary>A stack buffer of this size holds the <see cref="Z"/> form of any file name (255 bytes).</summary>
+    internal const int StackPathBytes = 1024;
     private const int DirentBufferSize = 64 * 1024;
     [ThreadStatic] private static byte[]? t_direntBuffer;
     [ThreadStatic] private static EntryListing? t_listing; // ReadDirectory's, reused: a tree walk lists directory after directory

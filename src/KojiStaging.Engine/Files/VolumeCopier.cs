@@ -31,7 +31,7 @@ public sealed class VolumeCopier
         }
         log.LogInformation("{Mode} {Source} to {Destination} ({Workers} workers{Include}{Delete}{Verify})",
             options.WhatIf ? "Planning a mirror of" : "Mirroring", source, destination, options.ThrottleLimit,
-            includes is [{ Parent: "", Name: null }] ? "" : ", include " + string.Join(", ", includes.Select(i => i.Parent.Length == 0 ? i.Name : $"{i.Parent}/{i.Name}")),
+            includes is [{ Parent: "", Name: null }] ? "" : ", include " + string.Join(", ", includes.Select(i => i.Path)),
             options.Delete ? ", delete" : "", options.Verify ? ", verify" : "");
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(scope.Cancellation);
@@ -88,7 +88,7 @@ public sealed class VolumeCopier
     {
         try
         {
-            VolumeMarker.AddSettled(destination, includes.Select(i => i.Name is null ? i.Parent : i.Parent.Length == 0 ? i.Name : $"{i.Parent}/{i.Name}"));
+            VolumeMarker.AddSettled(destination, includes.Select(i => i.Path));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
         {

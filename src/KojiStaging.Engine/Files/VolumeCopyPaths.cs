@@ -3,7 +3,11 @@ using KojiStaging.Engine.Diagnostics;
 namespace KojiStaging.Engine.Files;
 
 /// <summary>One included subtree: the entry <see cref="Name"/> inside the directory <see cref="Parent"/> (relative, "" = top).</summary>
-internal sealed record IncludedEntry(string Parent, string? Name);
+internal sealed record IncludedEntry(string Parent, string? Name)
+{
+    /// <summary>The included subtree's path relative to the top ("" = the whole tree).</summary>
+    public string Path => Name is null ? Parent : Parent.Length == 0 ? Name : $"{Parent}/{Name}";
+}
 
 /// <summary>Checks source, destination and -Include before anything is touched; errors have stable ids.</summary>
 internal static class VolumeCopyPaths

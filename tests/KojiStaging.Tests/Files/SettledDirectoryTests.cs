@@ -20,12 +20,28 @@ public class SettledDirectoryTests
         TreeFixture.Run("ln", "-s", "x86_64", t.Src($"{Logs}/latest"));
     }
 
+    /// <summary>A tree copied once with -Delete, so its directories have the source's mtimes.</summary>
+    private static TreeFixture Mirrored()
+    {
+        var t = new TreeFixture();
+        BuildTree(t);
+        t.Copy(delete: true);
+        return t;
+    }
+
+    /// <summary>Puts a file the source does not have into the staging tree; optionally sets its directory's mtime back.</summary>
+    private static string AddStray(TreeFixture t, bool resetDirectoryMtime)
+    {
+        var stray = t.Dst($"{Logs}/x86_64/stray.log");
+        File.WriteAllText(stray, "not from production");
+        if (resetDirectoryMtime) TreeFixture.Run("touch", "-r", t.Src($"{Logs}/x86_64"), t.Dst($"{Logs}/x86_64"));
+        return stray;
+    }
+
     [Fact]
     public void A_rerun_finds_what_changed_inside_directories_it_does_not_read_again()
     {
-        using var t = new TreeFixture();
-        BuildTree(t);
-        t.Copy(delete: true);
+        using var t = Mirrored();
         // none of these moves a directory's mtime
         TreeFixture.Run("truncate", "-s", "10", t.Dst($"{Logs}/x86_64/build.log"));
         TreeFixture.Run("chmod", "600", t.Dst($"{Logs}/x86_64/root.log"));
@@ -44,10 +60,8 @@ public class SettledDirectoryTests
     [Fact]
     public void A_stray_file_moves_its_directory_mtime_and_is_deleted()
     {
-        using var t = new TreeFixture();
-        BuildTree(t);
-        t.Copy(delete: true);
-        File.WriteAllText(t.Dst($"{Logs}/x86_64/stray.log"), "not from production");
+        using var t = Mirrored();
+        AddStray(t, resetDirectoryMtime: false);
 
         Assert.Equal(1, t.Copy(delete: true).FilesDeleted);
         TreeFixture.AssertSameTree(t.Source, t.Destination);
@@ -56,12 +70,8 @@ public class SettledDirectoryTests
     [Fact]
     public void A_stray_file_behind_a_reset_directory_mtime_is_found_only_with_Verify()
     {
-        using var t = new TreeFixture();
-        BuildTree(t);
-        t.Copy(delete: true);
-        var stray = t.Dst($"{Logs}/x86_64/stray.log");
-        File.WriteAllText(stray, "not from production");
-        TreeFixture.Run("touch", "-r", t.Src($"{Logs}/x86_64"), t.Dst($"{Logs}/x86_64"));
+        using var t = Mirrored();
+        var stray = AddStray(t, resetDirectoryMtime: true);
 
         Assert.Equal(0, t.Copy(delete: true).FilesDeleted); // the directory was not read
         Assert.True(File.Exists(stray));
@@ -72,9 +82,7 @@ public class SettledDirectoryTests
     [Fact]
     public void What_a_run_did_not_delete_is_deleted_by_the_next_run_with_Delete()
     {
-        using var t = new TreeFixture();
-        BuildTree(t);
-        t.Copy(delete: true);
+        using var t = Mirrored();
         File.Delete(t.Src($"{Logs}/x86_64/root.log"));
         File.Delete(t.Src($"{Logs}/x86_64/build.log"));
         var stuck = t.Dst($"{Logs}/x86_64/root.log");
@@ -101,8 +109,7 @@ public class SettledDirectoryTests
         BuildTree(t);
         TreeFixture.Run("cp", "-a", t.Source, t.Destination);
         // what cp -a or rsync -a (without --delete) leave: an extra file, and the source's mtime on its directory
-        File.WriteAllText(t.Dst($"{Logs}/x86_64/stray.log"), "not from production");
-        TreeFixture.Run("touch", "-r", t.Src($"{Logs}/x86_64"), t.Dst($"{Logs}/x86_64"));
+        AddStray(t, resetDirectoryMtime: true);
 
         var first = t.Copy(delete: true, force: true);
 
@@ -149,12 +156,9 @@ public class SettledDirectoryTests
     [Fact]
     public void A_marker_that_cannot_be_read_means_reading_every_directory_not_a_failed_run()
     {
-        using var t = new TreeFixture();
-        BuildTree(t);
-        t.Copy(delete: true);
+        using var t = Mirrored();
         File.WriteAllText(t.Dst(VolumeMarker.FileName), "written by hand, not JSON\n");
-        File.WriteAllText(t.Dst($"{Logs}/x86_64/stray.log"), "not from production");
-        TreeFixture.Run("touch", "-r", t.Src($"{Logs}/x86_64"), t.Dst($"{Logs}/x86_64"));
+        AddStray(t, resetDirectoryMtime: true);
 
         var s = t.Copy(delete: true);
 
