@@ -58,20 +58,14 @@ function Invoke-Build {
     & (Join-Path $Root 'tools/Build-ModuleLayout.ps1') -Root $Root -OutDir $Out
 }
 <#
-  The Koji fixtures live beside the workspace, in ../shared/fixtures/koji. A clone made somewhere else
-  (git clone /work/main /tmp/x) finds them beside the local repository it was cloned from. Tests and the
-  demo read KOJISTAGING_FIXTURES, which an operator may also set directly.
+  The Koji fixtures ship in the repository (tests/fixtures/koji), so a clone runs on its own. Tests and the
+  demo read KOJISTAGING_FIXTURES, which an operator may set to test against another export.
 #>
 function Set-FixtureLocation {
-    if ($env:KOJISTAGING_FIXTURES) { return }
-    $candidates = @(Join-Path $Root '../shared/fixtures/koji')
-    $origin = & git -C $Root config --get remote.origin.url 2>$null
-    if ($origin -and [IO.Path]::IsPathRooted($origin) -and (Test-Path -LiteralPath $origin -PathType Container)) {
-        $candidates += Join-Path $origin '../shared/fixtures/koji'
+    if (-not $env:KOJISTAGING_FIXTURES) { $env:KOJISTAGING_FIXTURES = Join-Path $Root 'tests/fixtures/koji' }
+    if (-not (Test-Path -LiteralPath (Join-Path $env:KOJISTAGING_FIXTURES 'koji-prod.sql'))) {
+        throw "The Koji fixtures were not found in $env:KOJISTAGING_FIXTURES (KOJISTAGING_FIXTURES names the folder holding koji-prod.sql)."
     }
-    $found = $candidates | Where-Object { Test-Path -LiteralPath (Join-Path $_ 'koji-prod.sql') } | Select-Object -First 1
-    if (-not $found) { throw "The Koji fixtures were not found (looked in $($candidates -join ', ')); set KOJISTAGING_FIXTURES to the folder holding koji-prod.sql." }
-    $env:KOJISTAGING_FIXTURES = (Resolve-Path -LiteralPath $found).Path
 }
 
 function Invoke-Test {

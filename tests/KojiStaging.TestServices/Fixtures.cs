@@ -1,6 +1,6 @@
 namespace KojiStaging.TestServices;
 
-/// <summary>Where the repository and the shared Koji fixtures are (KOJISTAGING_FIXTURES overrides).</summary>
+/// <summary>Where the repository and its Koji fixtures (tests/fixtures/koji) are; KOJISTAGING_FIXTURES overrides.</summary>
 public static class Fixtures
 {
     public static string RepoRoot { get; } = FindRepoRoot();
@@ -8,7 +8,7 @@ public static class Fixtures
     public static string KojiDir { get; } =
         Environment.GetEnvironmentVariable("KOJISTAGING_FIXTURES") is { Length: > 0 } f
             ? f
-            : Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "fixtures", "koji"));
+            : Path.Combine(RepoRoot, "tests", "fixtures", "koji");
 
     public static string ProdSql => Path.Combine(KojiDir, "koji-prod.sql");
     public static string TopDirTarball => Path.Combine(KojiDir, "koji-prod-topdir.tar.gz");

@@ -10,7 +10,7 @@ function Get-KojiTestModulePath {
 
 function Get-KojiTestFixtureDir {
     if ($env:KOJISTAGING_FIXTURES) { return $env:KOJISTAGING_FIXTURES }
-    (Resolve-Path (Join-Path $script:RepoRoot '../shared/fixtures/koji')).Path
+    Join-Path $script:RepoRoot 'tests/fixtures/koji'
 }
 
 function Start-KojiTestService {
