@@ -18,8 +18,7 @@ public sealed record SecondaryVolumeRequest(
     string? Path = null,
     bool AllowWritable = false,
     bool CompatLinks = false,
-    int SampleSize = 200,
-    bool Force = false);
+    int SampleSize = 200);
 
 /// <summary>
 /// The secondary-volume strategy: check that production's tree is reachable at topdir/vol/NAME,
@@ -59,10 +58,7 @@ public sealed class SecondaryVolumeService
         var needLink = VolumeLinkNeeded(volDir, path);
 
         await using var conn = await PgConnector.OpenAsync(r.Connection.ConnectionString, "staging", ct);
-        if (!r.Force && !await StagingMarker.IsMarkedAsync(conn))
-            throw new StagingException("TargetNotStaging", StagingErrorCategory.SecurityError,
-                $"{r.Connection} has no KojiStaging marker: it may be production, so it is not changed.", r.Connection.ToString())
-            { RecommendedAction = "Point -Connection at the staging database made by Sync-KojiStagingDb, or give -Force if this really is a staging copy." };
+        await StagingTargetGuard.EnsureStagingAsync(conn, r.Connection.ConnectionString, r.Connection.ToString(), log, ct);
         var synced = r.SyncedEvent ?? (await StagingSyncPoint.ResolveAsync(conn)).EventId;
         log.LogInformation("Synced event {Event}", synced);
 

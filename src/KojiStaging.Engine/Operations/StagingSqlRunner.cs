@@ -14,21 +14,18 @@ public sealed record SqlRunResult(string Database, string[] Scripts, long RowsAf
 
 /// <summary>
 /// Runs operator SQL (post-sync fixes, local reset scripts) against a staging database in one transaction:
-/// all scripts apply or none does. Refuses a database without the staging marker unless forced, and
-/// records what ran in the marker (kind 'sql'). Cancellation aborts the statement on the server.
+/// all scripts apply or none does. Runs only on a marked staging database that no marker records as a sync's
+/// source (<see cref="StagingTargetGuard"/>; no -Force), and records what ran in the marker (kind 'sql'). Cancellation aborts the statement on the server.
 /// </summary>
 public sealed class StagingSqlRunner
 {
-    public async Task<SqlRunResult> RunAsync(KojiDatabaseConnection target, IReadOnlyList<SqlScript> scripts, bool force, EngineScope scope)
+    public async Task<SqlRunResult> RunAsync(KojiDatabaseConnection target, IReadOnlyList<SqlScript> scripts, EngineScope scope)
     {
         var log = scope.Logger<StagingSqlRunner>();
         var ct = scope.Cancellation;
         var watch = Stopwatch.StartNew();
         await using var conn = await PgConnector.OpenAsync(target.ConnectionString, "staging", ct).ConfigureAwait(false);
-        if (!force && !await StagingMarker.IsMarkedAsync(conn).ConfigureAwait(false))
-            throw new StagingException("TargetNotStaging", StagingErrorCategory.PermissionDenied,
-                $"{target} has no {StagingMarker.Table} rows: it is not a staging database made by KojiStaging. Nothing was run.", target.ToString())
-            { RecommendedAction = "Check the connection; use -Force only if this really is a staging database." };
+        await StagingTargetGuard.EnsureStagingAsync(conn, target.ConnectionString, target.ToString(), log, ct).ConfigureAwait(false);
 
         long rows = 0;
         await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);

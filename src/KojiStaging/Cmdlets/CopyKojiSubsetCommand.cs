@@ -55,8 +55,6 @@ public sealed class CopyKojiSubsetCommand : KojiStagingCmdlet
 
     [Parameter] public SwitchParameter Summary { get; set; }
 
-    [Parameter] public SwitchParameter Force { get; set; }
-
     protected override void ProcessRecord() => _tags.AddRange(Tag.Where(t => !_tags.Contains(t)));
 
     protected override void EndProcessing()
@@ -76,7 +74,7 @@ public sealed class CopyKojiSubsetCommand : KojiStagingCmdlet
                 HubDisplay = hub.HubDisplay, HubClient = hub, TopUrl = ParameterSetName == "TopUrl" ? TopUrl : null,
                 SourceTopDir = ParameterSetName == "SourceTopDir" ? GetUnresolvedProviderPathFromPSPath(SourceTopDir) : null,
                 Destination = destination, TopDir = GetUnresolvedProviderPathFromPSPath(TopDir), Options = options,
-                ThrottleLimit = ThrottleLimit, LinkMode = LinkMode, Force = Force, WhatIf = whatIf,
+                ThrottleLimit = ThrottleLimit, LinkMode = LinkMode, WhatIf = whatIf,
             }, scope).ConfigureAwait(false);
         });
         if (whatIf)

@@ -25,10 +25,6 @@ public sealed class InvokeKojiStagingSqlCommand : KojiStagingCmdlet
     [Parameter(Mandatory = true, ParameterSetName = "Query")]
     public string[] Query { get; set; } = Array.Empty<string>();
 
-    /// <summary>Runs even on a database without the staging marker.</summary>
-    [Parameter]
-    public SwitchParameter Force { get; set; }
-
     protected override void ProcessRecord()
     {
         var scripts = new List<SqlScript>();
@@ -41,6 +37,6 @@ public sealed class InvokeKojiStagingSqlCommand : KojiStagingCmdlet
         for (var i = 0; i < Query.Length; i++) scripts.Add(new SqlScript($"query {i + 1}", Query[i]));
         var what = string.Join(", ", scripts.Select(s => s.Name));
         if (!ShouldProcess(Connection.ToString(), $"Run SQL ({what})")) return;
-        WriteObject(RunEngine(scope => new StagingSqlRunner().RunAsync(Connection, scripts, Force, scope)));
+        WriteObject(RunEngine(scope => new StagingSqlRunner().RunAsync(Connection, scripts, scope)));
     }
 }

@@ -44,9 +44,6 @@ public sealed class SetKojiSecondaryVolumeCommand : KojiStagingCmdlet
     public int SampleSize { get; set; } = 200;
 
     [Parameter]
-    public SwitchParameter Force { get; set; }
-
-    [Parameter]
     [Credential]
     public PSCredential? Credential { get; set; }
 
@@ -59,7 +56,7 @@ public sealed class SetKojiSecondaryVolumeCommand : KojiStagingCmdlet
             Name,
             GetUnresolvedProviderPathFromPSPath(TopDir),
             Path is null ? null : GetUnresolvedProviderPathFromPSPath(Path),
-            AllowWritable, CompatLinks, SampleSize, Force);
+            AllowWritable, CompatLinks, SampleSize);
         var result = RunEngine(scope => new SecondaryVolumeService().RunAsync(request, HostConfirmation.For(this, scope), scope));
         if (result is not null) WriteObject(result);
     }

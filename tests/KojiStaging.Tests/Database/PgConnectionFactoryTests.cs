@@ -6,6 +6,7 @@ using Npgsql;
 
 namespace KojiStaging.Tests.Database;
 
+[Collection("Environment")]
 public class PgConnectionFactoryTests
 {
     [Fact]

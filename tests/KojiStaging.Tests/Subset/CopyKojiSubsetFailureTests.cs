@@ -60,7 +60,7 @@ public class CopyKojiSubsetFailureTests(SubsetHarness h) : IClassFixture<SubsetH
     }
 
     [Fact]
-    public async Task An_unmarked_destination_is_refused_without_force()
+    public async Task An_unmarked_destination_is_refused_until_marked_explicitly()
     {
         var name = TestClusters.UniqueName("subset_unmarked");
         var staging = new KojiDatabaseConnection(TestClusters.Staging.ConnectionString(name));
@@ -71,8 +71,12 @@ public class CopyKojiSubsetFailureTests(SubsetHarness h) : IClassFixture<SubsetH
         var ex = await Assert.ThrowsAsync<StagingException>(() => new CopyKojiSubsetEngine().RunAsync(h.Request(hub, staging, top, F41), EngineScope.Silent()));
         Assert.Equal("DestinationNotStaging", ex.ErrorId);
         Assert.Equal(0, hub.RoundTrips); // refused before reading prod
-        var forced = await new CopyKojiSubsetEngine().RunAsync(h.Request(hub, staging, top, F41) with { Force = true }, EngineScope.Silent());
-        Assert.NotEmpty(forced.Builds);
+        // No -Force any more, -WhatIf refused too (it writes in a rolled-back transaction); the operator marks it explicitly.
+        ex = await Assert.ThrowsAsync<StagingException>(() => new CopyKojiSubsetEngine().RunAsync(h.Request(hub, staging, top, F41, whatIf: true), EngineScope.Silent()));
+        Assert.Equal("DestinationNotStaging", ex.ErrorId);
+        await new StagingMarking().MarkAsync(staging, "test", EngineScope.Silent());
+        var marked = await new CopyKojiSubsetEngine().RunAsync(h.Request(hub, staging, top, F41), EngineScope.Silent());
+        Assert.NotEmpty(marked.Builds);
     }
 
     [Fact]

@@ -60,9 +60,8 @@ public sealed class DbSyncEngine
         {
             await using var liveConn = await PgConnector.OpenAsync(targetBase, "staging", ct).ConfigureAwait(false);
             var id = await ServerIdentity.ReadAsync(liveConn, ct).ConfigureAwait(false);
-            if (id.SameDatabaseAs(snapshot.Identity))
-                throw new StagingException("SourceIsDestination", StagingErrorCategory.InvalidArgument,
-                    $"The source and the destination are the same database ({o.Source} and {o.Destination}): refusing to replace production with a copy of itself.", o.Destination.ToString());
+            StagingTargetGuard.EnsureNotSource(id, snapshot.Identity, o.Destination.ToString(), o.Source.ToString());
+            await StagingTargetGuard.EnsureNotRecordedSourceAsync(liveConn, targetBase, id, o.Destination.ToString(), snapshot.Connection, log, ct).ConfigureAwait(false);
             liveMarked = await StagingMarker.IsMarkedAsync(liveConn).ConfigureAwait(false);
             if (!liveMarked && !o.Force)
                 throw new StagingException("DestinationNotStaging", StagingErrorCategory.InvalidOperation,
@@ -133,7 +132,7 @@ public sealed class DbSyncEngine
                 await StagingMarker.EnsureTableAsync(conn).ConfigureAwait(false);
                 await StagingMarker.AppendAsync(conn, "sync", o.Source.ToString(), snapshot.SyncedEvent, new
                 {
-                    syncedEventTime = snapshot.SyncedEventTime, rulesApplied = applied, excludedTables = excluded,
+                    syncedEventTime = snapshot.SyncedEventTime, sourceIdentity = snapshot.Identity.ToRecord(), rulesApplied = applied, excludedTables = excluded,
                     postSyncSql = o.PostSyncSql.Select(Path.GetFileName).ToArray(), sequenceOffset = o.SequenceOffset,
                 }).ConfigureAwait(false);
                 return await CountAsync(conn, ct).ConfigureAwait(false);

@@ -21,8 +21,6 @@ public sealed record CopyKojiSubsetRequest
     public required SubsetOptions Options { get; init; }
     public int ThrottleLimit { get; init; } = 8;
     public FileLinkMode LinkMode { get; init; } = FileLinkMode.Reflink;
-    /// <summary>Write into a database that carries no staging marker.</summary>
-    public bool Force { get; init; }
     /// <summary>Report what would be copied and change nothing.</summary>
     public bool WhatIf { get; init; }
     /// <summary>For tests: the HTTP handler of the file download client.</summary>
@@ -60,11 +58,11 @@ public sealed class CopyKojiSubsetEngine
             throw new StagingException("SourceTopDirInvalid", StagingErrorCategory.ObjectNotFound,
                 $"'{req.SourceTopDir}' does not look like a Koji topdir (no packages/ folder).", req.SourceTopDir);
 
-        // The destination must be a Koji schema and (unless -Force) a marked staging database: checked before reading prod.
+        // The destination must be a Koji schema and a marked staging database (StagingTargetGuard): checked before reading prod.
         HashSet<int> stagingBuilds;
         await using (var check = await PgConnector.OpenAsync(req.Destination.ConnectionString, "staging", ct).ConfigureAwait(false))
         {
-            await CheckDestinationAsync(check, req).ConfigureAwait(false);
+            await CheckDestinationAsync(check, req, log, ct).ConfigureAwait(false);
             stagingBuilds = (await check.QueryAsync<int>("SELECT id FROM build").ConfigureAwait(false)).ToHashSet();
         }
 
@@ -128,17 +126,15 @@ public sealed class CopyKojiSubsetEngine
         return new CopyKojiSubsetResult(builds, summary);
     }
 
-    private static async Task CheckDestinationAsync(Npgsql.NpgsqlConnection conn, CopyKojiSubsetRequest req)
+    private static async Task CheckDestinationAsync(Npgsql.NpgsqlConnection conn, CopyKojiSubsetRequest req, ILogger log, CancellationToken ct)
     {
         var hasSchema = await conn.ExecuteScalarAsync<bool>("SELECT to_regclass('public.build') IS NOT NULL AND to_regclass('public.tag_listing') IS NOT NULL").ConfigureAwait(false);
         if (!hasSchema)
             throw new StagingException("StagingSchemaMissing", StagingErrorCategory.InvalidOperation,
                 $"The staging database {req.Destination} has no Koji schema.", req.Destination.ToString())
             { RecommendedAction = "Create one with New-KojiStagingDatabase -SchemaPath <Koji's schema.sql>." };
-        if (!req.Force && !req.WhatIf && !await StagingMarker.IsMarkedAsync(conn).ConfigureAwait(false))
-            throw new StagingException("DestinationNotStaging", StagingErrorCategory.PermissionDenied,
-                $"{req.Destination} carries no KojiStaging marker: it may not be a staging database.", req.Destination.ToString())
-            { RecommendedAction = "Point -Destination at a staging database, or add -Force if this one really is staging." };
+        // -WhatIf too: it writes the rows in a transaction it rolls back.
+        await StagingTargetGuard.EnsureStagingAsync(conn, req.Destination.ConnectionString, req.Destination.ToString(), log, ct, "DestinationNotStaging").ConfigureAwait(false);
     }
 
     /// <summary>The unsigned RPM of every row, plus a signed copy per chosen key the RPM is signed with.</summary>
