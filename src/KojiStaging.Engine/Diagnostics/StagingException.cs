@@ -29,12 +29,13 @@ public enum StagingErrorCategory
 
 /// <summary>
 /// A failure the operator can act on. <see cref="ErrorId"/> is stable: scripts and tests match on it.
+/// The message passes <see cref="SecretRedactor"/>: it may quote a server's, a hub's or ONTAP's text.
 /// </summary>
 public class StagingException : Exception
 {
     public StagingException(string errorId, StagingErrorCategory category, string message,
         object? target = null, Exception? inner = null)
-        : base(message, inner)
+        : base(SecretRedactor.Redact(message), inner)
     {
         ErrorId = errorId;
         Category = category;

@@ -16,12 +16,14 @@ public sealed record ResyncStep(int Index, string Id, string Strategy, string Co
             _ => $"-{p.Key} {Format(p.Value)}",
         });
         var prefix = Input == "None" ? "" : $"<output of step {Input}> | ";
-        return SecretRedactor.Redact(prefix + string.Join(' ', new[] { Command }.Concat(parts)));
+        // Each value was redacted as what it is (Format); a second pass over the whole line could run a value's mask into the next parameter.
+        return prefix + string.Join(' ', new[] { Command }.Concat(parts));
     }
 
     private static string Format(object value) => value switch
     {
-        string s => $"'{s.Replace("'", "''")}'",
+        // Each value is redacted as what it is (a connection string is parsed) before it is quoted for the command line.
+        string s => $"'{SecretRedactor.RedactConnection(s).Replace("'", "''")}'",
         IDictionary d => "@{" + string.Join("; ", d.Keys.Cast<object>().Select(k => $"{k}={Format(d[k]!)}")) + "}",
         IEnumerable e => string.Join(",", e.Cast<object>().Select(Format)),
         _ => value.ToString() ?? "",

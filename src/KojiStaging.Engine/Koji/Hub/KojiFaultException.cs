@@ -18,8 +18,8 @@ public class KojiFaultException : StagingException
         : base(errorId, category, $"Koji hub fault {faultCode} ({errorId[4..]}): {faultString}")
     {
         FaultCode = faultCode;
-        FaultString = faultString;
-        Traceback = traceback;
+        FaultString = SecretRedactor.Redact(faultString);
+        Traceback = traceback?.Select(SecretRedactor.Redact).ToList();
     }
 
     public int FaultCode { get; }

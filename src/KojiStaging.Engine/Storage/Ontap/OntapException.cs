@@ -11,7 +11,7 @@ public sealed class OntapException : StagingException
     {
         HttpStatus = httpStatus;
         OntapCode = ontapCode;
-        OntapMessage = ontapMessage;
+        OntapMessage = ontapMessage is null ? null : SecretRedactor.Redact(ontapMessage);
     }
 
     public int? HttpStatus { get; }
