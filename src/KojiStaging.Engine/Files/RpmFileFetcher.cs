@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using KojiStaging.Engine.Diagnostics;
+using KojiStaging.Engine.Resilience;
 using Microsoft.Extensions.Logging;
 
 namespace KojiStaging.Engine.Files;
@@ -14,14 +15,24 @@ public sealed record RpmFileResult(RpmFileRequest Request, FetchMethod Method, l
 /// Brings files into a staging topdir in parallel (bounded): each one is written under a temporary
 /// name next to its final place, verified (<see cref="RpmFileVerifier"/>) and only then renamed, so the
 /// tree never holds a partial or wrong file under a real name. Files already present and verified are
-/// skipped; a bad or truncated download is deleted and fetched again (with backoff) up to
-/// <see cref="Attempts"/> times.
+/// skipped; a bad or truncated download is deleted and fetched again (<see cref="RetryPolicy"/>: backoff with
+/// jitter) up to <see cref="Attempts"/> times, all within <see cref="TotalTimeout"/> per file. A download may not
+/// exceed twice the file's expected size plus 64 MiB.
 /// </summary>
 public sealed class RpmFileFetcher(RpmFileSource source, string destinationTopDir, int parallelism = 8)
 {
     public const string TempMarker = ".kojistaging-part-";
     public int Attempts { get; init; } = 4;
     public TimeSpan FirstBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>Bound on one file with all its attempts: RpmFileFetchTimeout beyond it.</summary>
+    public TimeSpan TotalTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>The most bytes a download of this file may bring (a signed copy is its RPM plus a signature header).</summary>
+    public static long MaxBytesFor(RpmFileRequest file)
+    {
+        var expected = Math.Max(file.Expected.Size ?? 0, file.EstimatedBytes);
+        return expected > 0 ? expected * 2 + (64L << 20) : 64L << 30;
+    }
 
     public async Task<IReadOnlyList<RpmFileResult>> FetchAllAsync(IReadOnlyList<RpmFileRequest> files, EngineScope scope, int progressId = 20)
     {
@@ -61,41 +72,57 @@ public sealed class RpmFileFetcher(RpmFileSource source, string destinationTopDi
         if (IsPresent(file)) return new RpmFileResult(file, FetchMethod.Skipped, 0, 0);
         Directory.CreateDirectory(Path.GetDirectoryName(final)!);
         string? lastProblem = null;
-        for (var attempt = 1; attempt <= Attempts; attempt++)
+        var settings = new RetrySettings
         {
-            ct.ThrowIfCancellationRequested();
-            var temp = $"{Path.GetDirectoryName(final)}/{TempMarker}{Guid.NewGuid():N}-{Path.GetFileName(final)}";
-            try
+            MaxAttempts = Attempts, InitialBackoff = FirstBackoff, MaxBackoff = FirstBackoff * Math.Pow(2, Math.Max(0, Attempts - 2)), TotalTimeout = TotalTimeout,
+        };
+        try
+        {
+            return await RetryPolicy.ExecuteAsync(settings, ex => ex is TransientFetchException, async (attempt, token) =>
             {
-                var method = await source.FetchAsync(file.RelativePath, temp, ct).ConfigureAwait(false);
-                lastProblem = RpmFileVerifier.Check(temp, file.Expected, source.VerifyFullDigest);
-                if (lastProblem is null)
+                var temp = $"{Path.GetDirectoryName(final)}/{TempMarker}{Guid.NewGuid():N}-{Path.GetFileName(final)}";
+                try
                 {
-                    var bytes = new FileInfo(temp).Length;
-                    File.Move(temp, final, overwrite: true);
-                    return new RpmFileResult(file, method, bytes, attempt);
+                    var method = await source.FetchAsync(file.RelativePath, temp, MaxBytesFor(file), token).ConfigureAwait(false);
+                    var problem = RpmFileVerifier.Check(temp, file.Expected, source.VerifyFullDigest);
+                    if (problem is null)
+                    {
+                        var bytes = new FileInfo(temp).Length;
+                        File.Move(temp, final, overwrite: true);
+                        return new RpmFileResult(file, method, bytes, attempt);
+                    }
+                    lastProblem = problem;
+                    log.LogWarning("Rejected {File} (attempt {Attempt}): {Problem}", file.RelativePath, attempt, problem);
+                    throw new TransientFetchException(problem);
                 }
-                log.LogWarning("Rejected {File} (attempt {Attempt}): {Problem}", file.RelativePath, attempt, lastProblem);
-            }
-            catch (StagingException ex) when (file.Optional && ex.ErrorId == "SourceFileMissing")
-            {
-                log.LogWarning("Prod has no {File}; skipped (only its signature is cached)", file.RelativePath);
-                return new RpmFileResult(file, FetchMethod.Missing, 0, attempt);
-            }
-            catch (TransientFetchException ex)
-            {
-                lastProblem = ex.Message;
-                log.LogWarning("Fetching {File} failed (attempt {Attempt}): {Problem}", file.RelativePath, attempt, ex.Message);
-            }
-            finally
-            {
-                TryDelete(temp);
-            }
-            if (attempt < Attempts)
-                await Task.Delay(FirstBackoff * Math.Pow(2, attempt - 1), ct).ConfigureAwait(false);
+                catch (StagingException ex) when (file.Optional && ex.ErrorId == "SourceFileMissing")
+                {
+                    log.LogWarning("Prod has no {File}; skipped (only its signature is cached)", file.RelativePath);
+                    return new RpmFileResult(file, FetchMethod.Missing, 0, attempt);
+                }
+                catch (TransientFetchException ex) when (!ReferenceEquals(ex.Message, lastProblem))
+                {
+                    lastProblem = ex.Message;
+                    log.LogWarning("Fetching {File} failed (attempt {Attempt}): {Problem}", file.RelativePath, attempt, ex.Message);
+                    throw;
+                }
+                finally
+                {
+                    TryDelete(temp);
+                }
+            }, null, ct).ConfigureAwait(false);
         }
-        throw new StagingException("RpmFileVerificationFailed", StagingErrorCategory.InvalidData,
-            $"{file.RelativePath} could not be fetched intact after {Attempts} attempts: {lastProblem}", file.RelativePath);
+        catch (TransientFetchException) when (!ct.IsCancellationRequested)
+        {
+            throw new StagingException("RpmFileVerificationFailed", StagingErrorCategory.InvalidData,
+                $"{file.RelativePath} could not be fetched intact after {Attempts} attempts: {lastProblem}", file.RelativePath);
+        }
+        catch (RetryBudgetExceededException ex)
+        {
+            throw new StagingException("RpmFileFetchTimeout", StagingErrorCategory.OperationTimeout,
+                $"{file.RelativePath} could not be fetched within {ex.Budget.TotalSeconds:0.#} s ({ex.Attempts} attempt(s)){(lastProblem is null ? "" : ": " + lastProblem)}",
+                file.RelativePath, ex);
+        }
     }
 
     private static void TryDelete(string path)

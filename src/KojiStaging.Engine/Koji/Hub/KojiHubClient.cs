@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using KojiStaging.Engine.Diagnostics;
 using KojiStaging.Engine.Koji.XmlRpc;
+using KojiStaging.Engine.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -14,9 +15,14 @@ public sealed record KojiHubClientOptions
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(120);
     /// <summary>Attempts per call for idempotent reads (1 = no retry).</summary>
     public int MaxAttempts { get; init; } = 5;
-    /// <summary>Wait before the second attempt; doubles per attempt (±20 % jitter) up to <see cref="MaxBackoff"/>.</summary>
+    /// <summary>Wait before the second attempt; grows exponentially (with jitter, <see cref="RetryPolicy"/>) up to <see cref="MaxBackoff"/>.</summary>
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(500);
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>Bound on one call with all its attempts and waits: a hub that accepts and never answers fails within it ("KojiHubTimeout").</summary>
+    public TimeSpan TotalTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>Largest response body read, counted while streaming (after decompression): "KojiHubResponseTooLarge" beyond it.</summary>
+    public long MaxResponseBytes { get; init; } = DefaultMaxResponseBytes;
+    public const long DefaultMaxResponseBytes = 1L << 30;
     /// <summary>Most calls per multiCall round trip; longer lists are split.</summary>
     public int MultiCallBatchSize { get; init; } = 500;
     /// <summary>
@@ -65,8 +71,9 @@ public sealed class KojiHubClient : IKojiHub, IDisposable
                 $"'{hub}' is not an http(s) URL of a Koji hub (e.g. https://koji.example.org/kojihub)", hub.ToString());
         Hub = hub;
         Options = options ?? new KojiHubClientOptions();
-        if (Options.MaxAttempts < 1 || Options.MultiCallBatchSize < 1 || Options.MaxRequestBytes < 1024)
-            throw new ArgumentOutOfRangeException(nameof(options), "MaxAttempts and MultiCallBatchSize must be at least 1, MaxRequestBytes at least 1024");
+        if (Options.MaxAttempts < 1 || Options.MultiCallBatchSize < 1 || Options.MaxRequestBytes < 1024 || Options.MaxResponseBytes < 1024
+            || Options.TotalTimeout <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(options), "MaxAttempts and MultiCallBatchSize must be at least 1, MaxRequestBytes and MaxResponseBytes at least 1024, TotalTimeout positive");
         _http = http;
         _ownsHttp = ownsHttp;
         _log = logger ?? NullLogger.Instance;
@@ -183,40 +190,64 @@ public sealed class KojiHubClient : IKojiHub, IDisposable
     private async Task<object?> SendAsync(string method, string body, bool idempotent, CancellationToken ct)
     {
         var bytes = Encoding.UTF8.GetBytes(body);
-        var attempts = idempotent ? Options.MaxAttempts : 1;
-        Exception? last = null;
-        for (var attempt = 1; attempt <= attempts; attempt++)
+        var settings = new RetrySettings
         {
-            ct.ThrowIfCancellationRequested();
-            if (attempt > 1)
-            {
-                var delay = Backoff(attempt - 1);
-                _log.LogWarning("Koji hub {Hub}: {Method} failed ({Reason}); retry {Attempt}/{Max} in {Delay:0.0} s",
-                    HubDisplay, method, last!.Message, attempt, attempts, delay.TotalSeconds);
-                await Task.Delay(delay, ct).ConfigureAwait(false);
-            }
-            using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            attemptCts.CancelAfter(Options.Timeout);
-            try
-            {
-                return await SendOnceAsync(method, bytes, attemptCts.Token).ConfigureAwait(false);
-            }
-            catch (KojiServerOfflineException ex) when (idempotent) { last = ex; }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
-            catch (Exception ex) when (IsTransient(ex, attemptCts.IsCancellationRequested))
-            {
-                last = attemptCts.IsCancellationRequested && ex is OperationCanceledException or ObjectDisposedException
-                    ? new TimeoutException($"no complete answer within {Options.Timeout.TotalSeconds:0.#} s", ex)
-                    : ex;
-                if (!idempotent) break;
-            }
+            MaxAttempts = idempotent ? Options.MaxAttempts : 1, InitialBackoff = Options.InitialBackoff, MaxBackoff = Options.MaxBackoff,
+            TotalTimeout = Options.TotalTimeout,
+        };
+        Exception? last = null;
+        try
+        {
+            return await RetryPolicy.ExecuteAsync(settings, ex => idempotent && ex is TransientHubFailure or KojiServerOfflineException,
+                async (_, token) =>
+                {
+                    using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(token);
+                    attemptCts.CancelAfter(Options.Timeout);
+                    try
+                    {
+                        return await SendOnceAsync(method, bytes, attemptCts.Token).ConfigureAwait(false);
+                    }
+                    catch (KojiServerOfflineException ex) { last = ex; throw; }
+                    // Cancelled by the caller or by the total timeout (the stream was disposed under the reader): say so, as cancellation.
+                    catch (Exception ex) when (token.IsCancellationRequested && ex is not OperationCanceledException)
+                    {
+                        throw new OperationCanceledException("cancelled while waiting for the hub", ex, token);
+                    }
+                    catch (Exception ex) when (!token.IsCancellationRequested && IsTransient(ex, attemptCts.IsCancellationRequested))
+                    {
+                        last = attemptCts.IsCancellationRequested && ex is OperationCanceledException or ObjectDisposedException
+                            ? new TimeoutException($"no complete answer within {Options.Timeout.TotalSeconds:0.#} s", ex)
+                            : ex;
+                        throw new TransientHubFailure(last);
+                    }
+                },
+                n => _log.LogWarning("Koji hub {Hub}: {Method} failed ({Reason}); retry {Attempt}/{Max} in {Delay:0.0} s",
+                    HubDisplay, method, last?.Message, n.NextAttempt, n.MaxAttempts, n.Delay.TotalSeconds),
+                ct).ConfigureAwait(false);
         }
-        ct.ThrowIfCancellationRequested();
-        if (last is KojiServerOfflineException && !idempotent) throw last;
-        throw new StagingException(UnreachableErrorId, StagingErrorCategory.ConnectionError,
-            $"Koji hub {HubDisplay} did not answer {method} after {attempts} attempt(s): {last?.Message}", HubDisplay, last)
-        { RecommendedAction = "Check the hub URL and that the hub is up (koji moshimoshi), then run the command again." };
+        catch (RetryBudgetExceededException ex)
+        {
+            throw new StagingException("KojiHubTimeout", StagingErrorCategory.OperationTimeout,
+                $"Koji hub {HubDisplay} did not answer {method} within {ex.Budget.TotalSeconds:0.#} s ({ex.Attempts} attempt(s)){(last is null ? "" : ": " + last.Message)}",
+                HubDisplay, ex)
+            { RecommendedAction = "Check that the hub is up and answering (koji moshimoshi); a hub that needs longer needs a larger TotalTimeout." };
+        }
+        catch (TransientHubFailure ex) when (!ct.IsCancellationRequested)
+        {
+            throw new StagingException(UnreachableErrorId, StagingErrorCategory.ConnectionError,
+                $"Koji hub {HubDisplay} did not answer {method} after {settings.MaxAttempts} attempt(s): {ex.InnerException?.Message}", HubDisplay, ex.InnerException)
+            { RecommendedAction = "Check the hub URL and that the hub is up (koji moshimoshi), then run the command again." };
+        }
+        catch (KojiServerOfflineException ex) when (idempotent && !ct.IsCancellationRequested)
+        {
+            throw new StagingException(UnreachableErrorId, StagingErrorCategory.ConnectionError,
+                $"Koji hub {HubDisplay} did not answer {method} after {settings.MaxAttempts} attempt(s): {ex.Message}", HubDisplay, ex)
+            { RecommendedAction = "Check the hub URL and that the hub is up (koji moshimoshi), then run the command again." };
+        }
     }
+
+    /// <summary>A failure of one attempt worth another (the hub's real failure inside).</summary>
+    private sealed class TransientHubFailure(Exception inner) : Exception(inner.Message, inner);
 
     private static bool IsTransient(Exception ex, bool timedOut) => ex switch
     {
@@ -243,20 +274,15 @@ public sealed class KojiHubClient : IKojiHub, IDisposable
         var mediaType = response.Content.Headers.ContentType?.MediaType;
         if (mediaType is not null && !mediaType.Contains("xml", StringComparison.OrdinalIgnoreCase))
             throw XmlRpcReader.ProtocolError($"{HubDisplay} answered {method} with {mediaType}, not XML-RPC: is it the URL of a Koji hub (…/kojihub)?");
-        var stream = await response.Content.ReadAsStreamAsync(token).ConfigureAwait(false);
+        var stream = new BoundedReadStream(await response.Content.ReadAsStreamAsync(token).ConfigureAwait(false), Options.MaxResponseBytes,
+            max => new StagingException("KojiHubResponseTooLarge", StagingErrorCategory.LimitsExceeded,
+                $"Koji hub {HubDisplay} sent more than {max} bytes for {method}: stopped reading (KojiHubClientOptions.MaxResponseBytes).", HubDisplay));
         await using (stream.ConfigureAwait(false))
         await using (token.Register(static s => ((Stream)s!).Dispose(), stream).ConfigureAwait(false))
         {
             _log.LogDebug("Koji hub {Hub}: {Method} ({Bytes} bytes sent)", HubDisplay, method, body.Length);
             return await XmlRpcReader.ReadResponseAsync(stream, token).ConfigureAwait(false);
         }
-    }
-
-    private TimeSpan Backoff(int retry)
-    {
-        var ms = Options.InitialBackoff.TotalMilliseconds * Math.Pow(2, retry - 1);
-        ms = Math.Min(ms, Options.MaxBackoff.TotalMilliseconds) * (0.8 + 0.4 * Random.Shared.NextDouble());
-        return TimeSpan.FromMilliseconds(ms);
     }
 
     public void Dispose()

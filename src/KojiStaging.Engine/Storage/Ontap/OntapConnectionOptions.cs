@@ -22,9 +22,13 @@ public sealed class OntapConnectionOptions
     public TimeSpan JobPollInitial { get; init; } = TimeSpan.FromMilliseconds(250);
     public TimeSpan JobPollMax { get; init; } = TimeSpan.FromSeconds(5);
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(100);
-    /// <summary>Retries of answers that say the object is temporarily locked or busy.</summary>
+    /// <summary>Retries of answers that say the object is temporarily locked or busy (exponential backoff with jitter, Resilience/RetryPolicy).</summary>
     public int MaxRetries { get; init; } = 5;
     public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Bound on one call with its retries and, for a change, the job it starts (keep it above <see cref="JobTimeout"/>): OntapTimeout.</summary>
+    public TimeSpan TotalTimeout { get; init; } = TimeSpan.FromMinutes(15);
+    /// <summary>Largest response body read, counted while streaming: OntapResponseTooLarge beyond it.</summary>
+    public long MaxResponseBytes { get; init; } = 256L << 20;
 
     public Uri BaseUri
     {

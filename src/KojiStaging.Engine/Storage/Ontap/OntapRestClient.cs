@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using KojiStaging.Engine.Diagnostics;
+using KojiStaging.Engine.Resilience;
 using Microsoft.Extensions.Logging;
 
 namespace KojiStaging.Engine.Storage.Ontap;
@@ -33,7 +34,7 @@ public sealed class OntapRestClient : IDisposable
         _http = new HttpClient(handler ?? CreateHandler(options), disposeHandler: true)
         {
             BaseAddress = options.BaseUri,
-            Timeout = options.RequestTimeout,
+            Timeout = System.Threading.Timeout.InfiniteTimeSpan, // RequestTimeout bounds each request and its body (SendRawAsync)
         };
         _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("KojiStaging", ModuleInfo.Version));
@@ -109,21 +110,40 @@ public sealed class OntapRestClient : IDisposable
     private async Task<(HttpStatusCode Status, JsonObject? Body)> WithRetriesAsync(
         Func<Task<(HttpStatusCode, JsonObject?)>> call, string what, CancellationToken ct)
     {
-        for (var attempt = 0; ; attempt++)
+        var settings = new RetrySettings
         {
-            try
-            {
-                return await call().ConfigureAwait(false);
-            }
-            catch (OntapException ex) when (attempt < Options.MaxRetries && OntapErrors.IsTransient(ex))
-            {
-                var delay = Options.RetryBaseDelay * Math.Pow(2, attempt);
-                _log.LogWarning("ONTAP is busy with {What} ({Message}); retry {Attempt} of {Max} in {Delay:0.#} s",
-                    what, ex.OntapMessage, attempt + 1, Options.MaxRetries, delay.TotalSeconds);
-                await Task.Delay(delay, ct).ConfigureAwait(false);
-            }
+            MaxAttempts = Options.MaxRetries + 1, InitialBackoff = Options.RetryBaseDelay,
+            MaxBackoff = Options.RetryBaseDelay * Math.Pow(2, Math.Max(0, Options.MaxRetries - 1)), TotalTimeout = Options.TotalTimeout,
+        };
+        try
+        {
+            // The calls take the caller's token; the total bound cancels the wait between attempts and is checked after each one.
+            return await RetryPolicy.ExecuteAsync(settings, ex => ex is OntapException o && OntapErrors.IsTransient(o),
+                async (_, token) =>
+                {
+                    using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, token);
+                    _budget.Value = linked.Token;
+                    try { return await call().ConfigureAwait(false); }
+                    catch (Exception ex) when (token.IsCancellationRequested && !ct.IsCancellationRequested && ex is not OperationCanceledException)
+                    {
+                        throw new OperationCanceledException("the call's time is up", ex, token);
+                    }
+                    finally { _budget.Value = default; }
+                },
+                n => _log.LogWarning("ONTAP is busy with {What} ({Message}); retry {Attempt} of {Max} in {Delay:0.#} s",
+                    what, (n.Failure as OntapException)?.OntapMessage, n.NextAttempt - 1, Options.MaxRetries, n.Delay.TotalSeconds),
+                ct).ConfigureAwait(false);
+        }
+        catch (RetryBudgetExceededException ex)
+        {
+            throw new OntapException("OntapTimeout", StagingErrorCategory.OperationTimeout,
+                $"ONTAP at {Options.BaseUri.Authority} did not finish {what} within {ex.Budget.TotalSeconds:0} s ({ex.Attempts} attempt(s)).",
+                null, null, null, Options.Cluster, ex);
         }
     }
+
+    /// <summary>The token of the call's total bound, for the requests made inside it (job polls included).</summary>
+    private readonly AsyncLocal<CancellationToken> _budget = new();
 
     internal async Task<(HttpStatusCode Status, JsonObject? Body)> SendRawAsync(HttpMethod method, string path, JsonNode? body, CancellationToken ct)
     {
@@ -131,9 +151,12 @@ public sealed class OntapRestClient : IDisposable
         if (body is not null) request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
         _log.LogDebug("{Method} {Path}", method.Method, path);
         HttpResponseMessage response;
+        using var requestCts = CancellationTokenSource.CreateLinkedTokenSource(ct, _budget.Value);
+        requestCts.CancelAfter(Options.RequestTimeout);
+        var token = requestCts.Token;
         try
         {
-            response = await _http.SendAsync(request, ct).ConfigureAwait(false);
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
         }
         catch (HttpRequestException ex) when (FindInner<AuthenticationException>(ex) is { } tls)
         {
@@ -148,14 +171,18 @@ public sealed class OntapRestClient : IDisposable
             throw new OntapException("OntapUnreachable", StagingErrorCategory.ConnectionError,
                 $"ONTAP at {Options.BaseUri.Authority} cannot be reached: {ex.Message}", null, null, null, Options.Cluster, ex);
         }
-        catch (TaskCanceledException ex) when (!ct.IsCancellationRequested)
+        catch (TaskCanceledException ex) when (!ct.IsCancellationRequested && !_budget.Value.IsCancellationRequested)
         {
-            throw new OntapException("OntapUnreachable", StagingErrorCategory.OperationTimeout,
-                $"ONTAP at {Options.BaseUri.Authority} did not answer {method.Method} {path} within {Options.RequestTimeout.TotalSeconds:0} s.", null, null, null, Options.Cluster, ex);
+            throw RequestTimedOut(method, path, ex);
         }
         using (response)
         {
-            var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+            string text;
+            try { text = await ReadBodyAsync(response, method, path, token).ConfigureAwait(false); }
+            catch (OperationCanceledException ex) when (!ct.IsCancellationRequested && !_budget.Value.IsCancellationRequested)
+            {
+                throw RequestTimedOut(method, path, ex);
+            }
             JsonObject? json = null;
             if (!string.IsNullOrWhiteSpace(text))
             {
@@ -170,6 +197,25 @@ public sealed class OntapRestClient : IDisposable
             if (!response.IsSuccessStatusCode) throw ToException(response.StatusCode, method, path, json, text);
             return (response.StatusCode, json);
         }
+    }
+
+    private OntapException RequestTimedOut(HttpMethod method, string path, Exception ex) =>
+        new("OntapUnreachable", StagingErrorCategory.OperationTimeout,
+            $"ONTAP at {Options.BaseUri.Authority} did not answer {method.Method} {path} within {Options.RequestTimeout.TotalSeconds:0} s.", null, null, null, Options.Cluster, ex);
+
+    /// <summary>The body as text, read through a bound on its size (an endless answer stops at MaxResponseBytes).</summary>
+    private async Task<string> ReadBodyAsync(HttpResponseMessage response, HttpMethod method, string path, CancellationToken token)
+    {
+        var raw = await response.Content.ReadAsStreamAsync(token).ConfigureAwait(false);
+        await using var body = new BoundedReadStream(raw, Options.MaxResponseBytes, max => new OntapException("OntapResponseTooLarge",
+            StagingErrorCategory.LimitsExceeded, $"ONTAP at {Options.BaseUri.Authority} sent more than {max} bytes for {method.Method} {PathOnly(path)}: stopped reading.",
+            (int)response.StatusCode, null, null, Options.Cluster));
+        var charset = response.Content.Headers.ContentType?.CharSet;
+        Encoding encoding;
+        try { encoding = charset is null ? Encoding.UTF8 : Encoding.GetEncoding(charset.Trim('"')); }
+        catch (ArgumentException) { encoding = Encoding.UTF8; }
+        using var reader = new StreamReader(body, encoding);
+        return await reader.ReadToEndAsync(token).ConfigureAwait(false);
     }
 
     private OntapException ToException(HttpStatusCode status, HttpMethod method, string path, JsonObject? json, string text)
