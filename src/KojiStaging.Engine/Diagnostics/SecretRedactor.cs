@@ -32,12 +32,15 @@ public static class SecretRedactor
 
     // The password of a libpq URI runs to the last '@' before the host (a raw '@' or space in it is the operator's typo, not an end).
     private static readonly Regex UriPassword = new(@"(?i)(postgres(?:ql)?://[^:/@\s]*:)(.*)(@[^@\s/?]*)", RegexOptions.Compiled);
+    // http(s) user info (a hub or topurl given as https://user:pw@host/): no '/' or '@' can be in it unencoded.
+    private static readonly Regex HttpUserInfo = new(@"(?i)(https?://[^:/@\s]*:)([^\s@/]*)(@)", RegexOptions.Compiled);
     private static readonly Regex UriQueryPassword = new(@"(?i)([?&](?:password|sslpassword)=)[^&\s]*", RegexOptions.Compiled);
 
     public static string Redact(string text)
     {
         if (string.IsNullOrEmpty(text)) return text;
         var s = UriPassword.Replace(text, m => m.Groups[1].Value + Mask + m.Groups[3].Value);
+        s = HttpUserInfo.Replace(s, "$1" + Mask + "$3");
         s = UriQueryPassword.Replace(s, "$1" + Mask);
         s = PasswordPair.Replace(s, m => m.Groups[3].Value.Length == 0 ? m.Value : m.Groups[1].Value + m.Groups[2].Value + Mask);
         return TokenPair.Replace(s, "$1$2" + Mask);

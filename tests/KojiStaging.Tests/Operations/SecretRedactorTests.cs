@@ -83,6 +83,8 @@ public class SecretRedactorTests
     public void Tokens_and_headers_are_still_masked_and_ordinary_text_is_kept()
     {
         Assert.Equal("token: ***", SecretRedactor.Redact("token: abc123"));
+        Assert.Equal("hub https://koji:***@hub.example/kojihub failed", SecretRedactor.Redact("hub https://koji:s3cr3t@hub.example/kojihub failed"));
+        Assert.Equal("see http://hub.example:8080/kojihub and mail root@example.org", SecretRedactor.Redact("see http://hub.example:8080/kojihub and mail root@example.org"));
         Assert.Equal("Authorization: ***", SecretRedactor.Redact("Authorization: Basic dXNlcjpwdw=="));
         Assert.Equal("password authentication failed for user \"koji\"", SecretRedactor.Redact("password authentication failed for user \"koji\""));
         Assert.Equal("Host=db01;Port=5432;Database=koji", SecretRedactor.RedactConnection("Host=db01;Port=5432;Database=koji"));

@@ -13,8 +13,23 @@ namespace KojiStaging.Tests.Resilience;
 /// Issue 21, hole 5: an endless body and a silent server, for the hub client, ONTAP and file fetches. Each fails within
 /// its bound with a stable id and a real category, instead of buffering without end or waiting 5 × 120 s.
 /// </summary>
+[Collection("Environment")]
 public class BoundedInputTests
 {
+    [Fact]
+    public void The_hub_limit_is_configurable_by_the_operator()
+    {
+        var old = Environment.GetEnvironmentVariable(KojiHubClientOptions.MaxResponseBytesVariable);
+        try
+        {
+            Environment.SetEnvironmentVariable(KojiHubClientOptions.MaxResponseBytesVariable, "5000000000");
+            Assert.Equal(5_000_000_000, new KojiHubClientOptions().MaxResponseBytes);
+            Environment.SetEnvironmentVariable(KojiHubClientOptions.MaxResponseBytesVariable, "lots");
+            Assert.Equal(KojiHubClientOptions.DefaultMaxResponseBytes, new KojiHubClientOptions().MaxResponseBytes);
+        }
+        finally { Environment.SetEnvironmentVariable(KojiHubClientOptions.MaxResponseBytesVariable, old); }
+    }
+
     private const string XmlPrefix = "<?xml version='1.0'?><methodResponse><params><param><value><array><data>";
     private const string XmlPiece = "<value><string>aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa</string></value>";
 
@@ -28,7 +43,7 @@ public class BoundedInputTests
     [Fact]
     public async Task Hub_stops_an_endless_answer_at_its_size_limit()
     {
-        Assert.Equal(1L << 30, new KojiHubClientOptions().MaxResponseBytes);
+        Assert.Equal(1L << 30, KojiHubClientOptions.DefaultMaxResponseBytes);
         using var server = new MisbehavingServer(MisbehavingServer.Mode.Endless, "text/xml", XmlPrefix, XmlPiece);
         using var hub = new KojiHubClient(new Uri(server.BaseUri, "kojihub"), new KojiHubClientOptions { MaxResponseBytes = 4 << 20, MaxAttempts = 3 });
         var (ex, elapsed) = await FailsAsync(() => hub.CallAsync("getAPIVersion", Array.Empty<object?>(), null, default));

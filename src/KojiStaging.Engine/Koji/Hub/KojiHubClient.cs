@@ -21,8 +21,13 @@ public sealed record KojiHubClientOptions
     /// <summary>Bound on one call with all its attempts and waits: a hub that accepts and never answers fails within it ("KojiHubTimeout").</summary>
     public TimeSpan TotalTimeout { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>Largest response body read, counted while streaming (after decompression): "KojiHubResponseTooLarge" beyond it.</summary>
-    public long MaxResponseBytes { get; init; } = DefaultMaxResponseBytes;
+    public long MaxResponseBytes { get; init; } = ResponseLimitFromEnvironment();
     public const long DefaultMaxResponseBytes = 1L << 30;
+    /// <summary>The operator's setting for every hub client of a run (bytes; for a hub whose answers really are larger).</summary>
+    public const string MaxResponseBytesVariable = "KOJISTAGING_HUB_MAX_RESPONSE_BYTES";
+
+    private static long ResponseLimitFromEnvironment() =>
+        long.TryParse(Environment.GetEnvironmentVariable(MaxResponseBytesVariable), out var v) && v >= 1024 ? v : DefaultMaxResponseBytes;
     /// <summary>Most calls per multiCall round trip; longer lists are split.</summary>
     public int MultiCallBatchSize { get; init; } = 500;
     /// <summary>
