@@ -7,9 +7,9 @@ BeforeAll {
     Import-Module (Get-KojiTestModulePath) -Force
     $script:pg = Start-KojiTestService pg --fixture koji_prod
     Invoke-KojiTestPsql -Pg $pg -Database postgres -Sql "CREATE ROLE kojistaging_sync LOGIN CREATEDB PASSWORD 'sync-pw'; GRANT pg_signal_backend TO kojistaging_sync" | Out-Null
-    # A source whose data phase lasts: the fixture plus 2 million rows.
+    # A source whose data phase lasts: the fixture plus a million rows.
     Invoke-KojiTestPsql -Pg $pg -Database postgres -Sql 'CREATE DATABASE koji_bulk TEMPLATE koji_prod' | Out-Null
-    Invoke-KojiTestPsql -Pg $pg -Database koji_bulk -Sql "CREATE TABLE bulk AS SELECT i AS id, md5(i::text) AS payload FROM generate_series(1, 2000000) i" | Out-Null
+    Invoke-KojiTestPsql -Pg $pg -Database koji_bulk -Sql "CREATE TABLE bulk AS SELECT i AS id, md5(i::text) AS payload FROM generate_series(1, 1000000) i" | Out-Null
     $script:dir = Join-Path ([IO.Path]::GetTempPath()) "kojistaging-ctrlc-$PID"
     New-Item -ItemType Directory -Force $dir | Out-Null
     Set-Content "$dir/slow.sql" 'SELECT pg_sleep(300);'
@@ -24,12 +24,12 @@ AfterAll {
 
 Describe 'Ctrl+C in a terminal stops Sync-KojiStagingDb' {
     It 'in <Phase> within 10 s, drops the new database and leaves live as it was' -ForEach @(
+        @{ Phase = 'Swap'; HoldLive = $true; Statement = 'ALTER DATABASE % RENAME TO %' }
         @{ Phase = 'Schema'; Pause = 'phase:Schema' }
         @{ Phase = 'Data and indexes'; Source = 'koji_bulk'; Statement = 'COPY %bulk%FROM STDIN%' }
         @{ Phase = 'Data (progress silent)'; Source = 'koji_bulk'; Statement = 'COPY %bulk%FROM STDIN%'; Silent = '1' }
         @{ Phase = 'Foreign keys'; Pause = 'phase:Foreign keys' }
         @{ Phase = 'Sanitise'; Post = 'slow.sql'; Statement = 'SELECT pg_sleep(300)%' }
-        @{ Phase = 'Swap'; HoldLive = $true; Statement = 'ALTER DATABASE % RENAME TO %' }
     ) {
         $script:n++
         $live = "koji_ctrlc_$n"
@@ -42,7 +42,8 @@ Describe 'Ctrl+C in a terminal stops Sync-KojiStagingDb' {
         $hold = $null
         if ($HoldLive) {
             # A superuser's session on live that the staging role may not end: the rename waits on the server.
-            $psi = [Diagnostics.ProcessStartInfo]::new('psql', @('-X', '-h', $pg.Host, '-p', "$($pg.Port)", '-U', $pg.User, '-d', $live, '-c', 'SELECT pg_sleep(600)'))
+            $psi = [Diagnostics.ProcessStartInfo]::new('psql')
+            foreach ($a in '-X', '-h', $pg.Host, '-p', "$($pg.Port)", '-U', $pg.User, '-d', $live, '-c', 'SELECT pg_sleep(600)') { $psi.ArgumentList.Add($a) }
             $psi.Environment['PGPASSWORD'] = $pg.Password
             $hold = [Diagnostics.Process]::Start($psi)
         }
