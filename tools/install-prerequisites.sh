@@ -3,7 +3,7 @@
 # PostgreSQL server and client (tests and demo run throw-away clusters), rsync (benchmarks compare
 # against it), util-linux (runuser, mount, findmnt), tar/gzip (fixture tree).
 set -euo pipefail
-packages=(postgresql postgresql-client rsync util-linux mount tar gzip procps)
+packages=(postgresql postgresql-client rsync util-linux mount tar gzip procps tmux)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -6,7 +6,8 @@ BeforeAll {
     Import-Module $module
     $script:pg = Start-KojiTestService pg --fixture koji_prod
     New-OpsStagingDatabase -Pg $pg -Name koji_ops
-    New-OpsStagingDatabase -Pg $pg -Name koji_ops_prev
+    New-OpsStagingDatabase -Pg $pg -Name koji_ops_gen_20261124231500
+    New-OpsStagingDatabase -Pg $pg -Name koji_ops2   # another staging that shares the prefix: not a generation (issue 19)
     $script:prodCs = Get-KojiTestConnectionString -Pg $pg -Database koji_prod
     # a role whose password the logs must never show
     $script:secret = 'Pw-' + [guid]::NewGuid().ToString('N')
@@ -30,7 +31,7 @@ Describe 'Get-KojiStagingStatus' {
         $s.EventsBehind | Should -Be 16
         $s.BuildsCompletedSince | Should -Be ([int] $expected)
         $s.Age | Should -BeGreaterThan ([timespan]::Zero)
-        $s.Generations | Should -Be @('koji_ops_prev')
+        $s.Generations | Should -Be @('koji_ops_gen_20261124231500')
         $s.Volumes[0].Name | Should -Be 'DEFAULT'
         $s.Volumes[0].Builds | Should -Be 24
         $s.Volumes[0].Present | Should -BeTrue

@@ -5,6 +5,9 @@ BeforeAll {
     Import-Module (Get-KojiTestModulePath) -Force
     $script:pg = Start-KojiTestService pg --fixture koji_prod
     $script:src = Get-KojiTestConnectionString -Pg $pg -Database koji_prod
+    # Staging is written as the documented least-privilege role, not a superuser (docs/cmdlets/Sync-KojiStagingDb.md).
+    Invoke-KojiTestPsql -Pg $pg -Database postgres -Sql "CREATE ROLE kojistaging_sync LOGIN CREATEDB PASSWORD 'Sync-Role-Pw'; GRANT pg_signal_backend TO kojistaging_sync" | Out-Null
+    function script:Get-StagingCs([string] $Database) { Get-KojiTestConnectionString -Pg $pg -Database $Database -User kojistaging_sync -Password 'Sync-Role-Pw' }
     function script:Get-Databases([string] $Prefix) {
         @(Invoke-KojiTestPsql -Pg $pg -Database postgres -Sql "SELECT datname FROM pg_database WHERE datname LIKE '$Prefix%' ORDER BY 1")
     }
@@ -13,7 +16,7 @@ AfterAll { $pg | Stop-KojiTestService }
 
 Describe 'Sync-KojiStagingDb' {
     It 'refreshes staging, writes a typed object and never shows a password' {
-        $dst = Get-KojiTestConnectionString -Pg $pg -Database koji_stg
+        $dst = Get-StagingCs koji_stg
         $all = Sync-KojiStagingDb -Source $src -Destination $dst -Confirm:$false -Verbose 4>&1
         $verbose = @($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })
         $r = @($all | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] })
@@ -31,19 +34,20 @@ Describe 'Sync-KojiStagingDb' {
         ($verbose.Message -join "`n") | Should -Match 'Phase Data and indexes'
         $text = ($verbose.Message -join "`n") + ($r | Format-List * | Out-String) + ($r | Out-String) + ($r | Format-Table | Out-String)
         $text | Should -Not -Match ([regex]::Escape($pg.Password))
+        $text | Should -Not -Match 'Sync-Role-Pw'
         Invoke-KojiTestPsql -Pg $pg -Database koji_stg -Sql 'SELECT count(*) FROM users WHERE password IS NOT NULL' | Should -Be '0'
         Invoke-KojiTestPsql -Pg $pg -Database koji_stg -Sql "SELECT count(*) FROM kojistaging_marker WHERE kind = 'sync' AND event_id = 166" | Should -Be '1'
     }
 
     It 'composes in the pipeline: Select-Object SyncedEvent after a second sync rotates a generation' {
-        $dst = Get-KojiTestConnectionString -Pg $pg -Database koji_stg
+        $dst = Get-StagingCs koji_stg
         $e = Sync-KojiStagingDb $src $dst -KeepGenerations 1 -ExcludeTableData buildroot_listing -Confirm:$false | Select-Object SyncedEvent
         $e.SyncedEvent | Should -Be 166
         @(Get-Databases 'koji_stg_gen_').Count | Should -Be 1
     }
 
     It '-WhatIf prints the plan and creates, renames and drops nothing' {
-        $dst = Get-KojiTestConnectionString -Pg $pg -Database koji_stg
+        $dst = Get-StagingCs koji_stg
         $before = Get-Databases 'koji_stg'
         # What if: lines go to the host, so run it as an operator would: in a fresh pwsh
         $run = Invoke-KojiFreshPwsh -Script "Sync-KojiStagingDb -Source '$src' -Destination '$dst' -WhatIf"
@@ -56,8 +60,8 @@ Describe 'Sync-KojiStagingDb' {
     }
 
     It 'refuses an unmarked destination without -Force and replaces it with -Force' {
-        Invoke-KojiTestPsql -Pg $pg -Database postgres -Sql 'CREATE DATABASE handmade' | Out-Null
-        $dst = Get-KojiTestConnectionString -Pg $pg -Database handmade
+        Invoke-KojiTestPsql -Pg $pg -Database postgres -Sql 'CREATE DATABASE handmade OWNER kojistaging_sync' | Out-Null
+        $dst = Get-StagingCs handmade
         { Sync-KojiStagingDb -Source $src -Destination $dst -Confirm:$false -ErrorAction Stop } |
             Should -Throw -ErrorId 'DestinationNotStaging,KojiStaging.Cmdlets.SyncKojiStagingDbCommand'
         Get-Databases 'handmade' | Should -Be @('handmade')
@@ -78,7 +82,7 @@ Describe 'Sync-KojiStagingDb' {
             'BADPW' { Get-KojiTestConnectionString -Pg $pg -Database koji_prod -User postgres -Password wrong }
             default { $Source }
         }
-        $d = if ($Source -eq 'SAME') { $src -replace 'Host=127.0.0.1', 'Host=localhost' } else { Get-KojiTestConnectionString -Pg $pg -Database koji_err }
+        $d = if ($Source -eq 'SAME') { $src -replace 'Host=127.0.0.1', 'Host=localhost' } else { Get-StagingCs koji_err }
         $err = $null
         try { Sync-KojiStagingDb -Source $s -Destination $d -Force -Confirm:$false -ErrorAction Stop } catch { $err = $_ }
         $err | Should -Not -BeNullOrEmpty
@@ -87,8 +91,18 @@ Describe 'Sync-KojiStagingDb' {
         Get-Databases 'koji_err' | Should -BeNullOrEmpty
     }
 
+    It 'refuses a live name whose generations PostgreSQL would truncate, before connecting' {
+        $long = 'koji_' + ('x' * 40)   # 45 bytes: live_gen_<14 digits> would be 64
+        $err = $null
+        try { Sync-KojiStagingDb -Source $src -Destination (Get-StagingCs $long) -Confirm:$false -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'DestinationNameTooLong,*'
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        Get-Databases 'koji_xxx' | Should -BeNullOrEmpty
+        Get-Databases $long.Substring(0, 40) | Should -BeNullOrEmpty
+    }
+
     It 'a failing -PostSyncSql file rolls back and leaves live staging as it was' {
-        $dst = Get-KojiTestConnectionString -Pg $pg -Database koji_stg
+        $dst = Get-StagingCs koji_stg
         $file = Join-Path ([IO.Path]::GetTempPath()) "bad-$PID.sql"
         Set-Content $file 'UPDATE no_such_table SET x = 1;'
         $before = Get-Databases 'koji_stg'

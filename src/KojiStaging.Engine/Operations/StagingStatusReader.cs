@@ -98,12 +98,11 @@ public sealed class StagingStatusReader
         }).ToArray();
     }
 
-    /// <summary>Databases on the staging server whose name starts with the live name (Sync-KojiStagingDb's generations).</summary>
+    /// <summary>Sync-KojiStagingDb's generations of this live database: exactly live_gen_/live_new_ and a stamp (not koji_stg_a2 for koji_stg_a).</summary>
     private static async Task<string[]> ReadGenerations(NpgsqlConnection conn, KojiDatabaseConnection staging, CancellationToken ct)
     {
         var names = await conn.QueryAsync<string>(new CommandDefinition(
-            "SELECT datname FROM pg_database WHERE datname <> @live AND left(datname, length(@live)) = @live AND NOT datistemplate ORDER BY datname",
-            new { live = staging.Database }, cancellationToken: ct)).ConfigureAwait(false);
-        return names.ToArray();
+            "SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY datname", cancellationToken: ct)).ConfigureAwait(false);
+        return names.Where(n => staging.Database is { } live && KojiStaging.Engine.Database.Sync.GenerationNames.IsGenerationOf(live, n)).ToArray();
     }
 }

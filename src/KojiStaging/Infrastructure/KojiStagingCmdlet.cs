@@ -34,21 +34,40 @@ public abstract class KojiStagingCmdlet : PSCmdlet, IDisposable
 
         var task = Task.Run(() => work(scope));
         task.ContinueWith(_ => queue.CompleteAdding(), TaskScheduler.Default);
+        using var ctrlC = ListenForCtrlC();
+        // Once stopping, keep pumping (posted actions still run; a Write* that throws PipelineStoppedException is ignored)
+        // until the engine has cleaned up (Sync drops its half-built database), for at most CleanupBudget: leaving earlier
+        // would let `pwsh -c` exit and kill the cleanup half-way.
+        DateTime? giveUpAt = null;
+        void Pump(Action a)
+        {
+            try { a(); }
+            catch (PipelineStoppedException) { _stopping.Cancel(); }
+        }
         while (!queue.IsCompleted)
         {
-            if (queue.TryTake(out var action, 100)) action();
-            foreach (var record in progress.Drain()) WriteProgress(record);
+            if (queue.TryTake(out var action, 100)) Pump(action);
+            if (StopToken.IsCancellationRequested) giveUpAt ??= DateTime.UtcNow + CleanupBudget;
+            else foreach (var record in progress.Drain()) Pump(() => WriteProgress(record));
+            if (DateTime.UtcNow > giveUpAt) break;
         }
-        foreach (var record in progress.Drain()) WriteProgress(record);
-        progress.CompleteAll(WriteProgress);
+        if (!StopToken.IsCancellationRequested)
+        {
+            foreach (var record in progress.Drain()) WriteProgress(record);
+            progress.CompleteAll(WriteProgress);
+        }
 
         try
         {
+            if (!task.IsCompleted) throw new OperationCanceledException(StopToken);
             return task.GetAwaiter().GetResult();
         }
-        catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
+        catch (Exception ex) when (StopToken.IsCancellationRequested)
         {
-            session.WriteToSinks(LogSeverity.Warning, MyInvocation.MyCommand?.Name ?? GetType().Name, "stopped by the user (Ctrl+C)");
+            // Stopped: say what the engine left (its cancellation message is checked after the fact) on the host, logs and journal.
+            var what = task.IsCompleted ? (ex as StagingException)?.Message ?? "stopped" : $"stopped; cleanup still running after {CleanupBudget.TotalSeconds:F0} s";
+            session.WriteToSinks(LogSeverity.Warning, MyInvocation.MyCommand?.Name ?? GetType().Name, $"stopped by the user (Ctrl+C): {what}");
+            try { Host?.UI?.WriteWarningLine(SecretRedactor.Redact(what)); } catch (Exception) { /* the host may be gone */ }
             throw new PipelineStoppedException();
         }
         catch (Exception ex)
@@ -59,6 +78,20 @@ public abstract class KojiStagingCmdlet : PSCmdlet, IDisposable
             ThrowTerminatingError(record);
             throw; // not reached
         }
+    }
+
+    /// <summary>How long a stopped cmdlet waits for its engine to clean up before returning anyway.</summary>
+    private static readonly TimeSpan CleanupBudget = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// In a console, SIGINT (Ctrl+C) cancels the engine directly, besides PowerShell's own StopProcessing: the stop then
+    /// does not depend on the host's Ctrl+C path reaching this cmdlet. PowerShell's handling of the signal is unchanged.
+    /// </summary>
+    private IDisposable? ListenForCtrlC()
+    {
+        if (OperatingSystem.IsWindows() || Host?.Name != "ConsoleHost") return null;
+        try { return System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, _ => _stopping.Cancel()); }
+        catch (Exception) { return null; }
     }
 
     protected void RunEngine(Func<EngineScope, Task> work) =>

@@ -16,6 +16,26 @@ public static class TestClusters
     public static PgCluster Prod => ProdLazy.Value;
     public static PgCluster Staging => StagingLazy.Value;
 
+    /// <summary>
+    /// The least-privilege role Sync-KojiStagingDb is documented to need on the staging server (docs/cmdlets/Sync-KojiStagingDb.md):
+    /// LOGIN CREATEDB (it creates and so owns live and its generations) and pg_signal_backend (it ends other roles' sessions on
+    /// live at the swap). Not a superuser: the Sync tests run as this role.
+    /// </summary>
+    public const string StagingRole = "kojistaging_sync";
+    public const string StagingRolePassword = "sync-role-pw";
+    private static readonly Lazy<bool> StagingRoleLazy = new(() =>
+    {
+        Staging.Psql("postgres", $"CREATE ROLE {StagingRole} LOGIN CREATEDB NOSUPERUSER PASSWORD '{StagingRolePassword}'; GRANT pg_signal_backend TO {StagingRole}");
+        return true;
+    });
+
+    /// <summary>A connection string to <paramref name="database"/> on the staging cluster as <see cref="StagingRole"/>.</summary>
+    public static string StagingAsSyncRole(string database)
+    {
+        _ = StagingRoleLazy.Value;
+        return Staging.ConnectionString(database, StagingRole, StagingRolePassword);
+    }
+
     public static string UniqueName(string prefix) =>
         $"{prefix}_{Environment.ProcessId}_{Interlocked.Increment(ref _counter)}";
 

@@ -40,7 +40,7 @@ public sealed class DbSyncEngine
         {
             Phase(name, pct);
             log.LogInformation("Phase {Phase}", name);
-            if (o.FaultHook is not null) await o.FaultHook($"phase:{name}", ct).ConfigureAwait(false);
+            await Hook($"phase:{name}", ct).ConfigureAwait(false);
             var sw = Stopwatch.StartNew();
             var r = await work().ConfigureAwait(false);
             phases[name] = sw.Elapsed;
@@ -50,24 +50,16 @@ public sealed class DbSyncEngine
         Task Timed0(string name, int pct, Func<Task> work) => Timed(name, pct, async () => { await work().ConfigureAwait(false); return 0; });
 
         Phase("Connecting", 0);
+        GenerationNames.Validate(live);
         await using var snapshot = await SourceSnapshot.OpenAsync(sourceCs, ct).ConfigureAwait(false);
         log.LogInformation("Source {Source}: snapshot {Snapshot}, synced event {Event} ({Time:u})", o.Source, snapshot.SnapshotId, snapshot.SyncedEvent, snapshot.SyncedEventTime);
-        await using var admin = await OpenAdminAsync(targetBase, ct).ConfigureAwait(false);
-        var swapper = new GenerationSwapper(admin, live, log);
+        await using var swapper = await GenerationSwapper.OpenAsync(targetBase, live, log, ct).ConfigureAwait(false);
+        swapper.FaultHook = o.FaultHook;
+        if (o.SwapAttempts is { } attempts) swapper.SwapAttempts = attempts;
+        var leftovers = await StagingRecovery.FindAsync(swapper, ct).ConfigureAwait(false);
         var liveExists = await swapper.ExistsAsync(live, ct).ConfigureAwait(false);
-        var liveMarked = false;
-        if (liveExists)
-        {
-            await using var liveConn = await PgConnector.OpenAsync(targetBase, "staging", ct).ConfigureAwait(false);
-            var id = await ServerIdentity.ReadAsync(liveConn, ct).ConfigureAwait(false);
-            StagingTargetGuard.EnsureNotSource(id, snapshot.Identity, o.Destination.ToString(), o.Source.ToString());
-            await StagingTargetGuard.EnsureNotRecordedSourceAsync(liveConn, targetBase, id, o.Destination.ToString(), snapshot.Connection, log, ct).ConfigureAwait(false);
-            liveMarked = await StagingMarker.IsMarkedAsync(liveConn).ConfigureAwait(false);
-            if (!liveMarked && !o.Force)
-                throw new StagingException("DestinationNotStaging", StagingErrorCategory.InvalidOperation,
-                    $"The destination database '{live}' on {server} exists but has no KojiStaging marker, so it may not be a staging copy. Use -Force to replace it.", live)
-                { RecommendedAction = "Check that the destination really is the staging server, then repeat with -Force." };
-        }
+        var liveMarked = liveExists && await CheckLiveAsync(o, targetBase, server, live, snapshot, log, ct).ConfigureAwait(false);
+        liveExists |= leftovers.Any(l => l.Kind == StagingRecovery.LiveMissing);
 
         var tables = await SourceCatalog.ReadTablesAsync(snapshot.Connection, ct).ConfigureAwait(false);
         var unknown = o.ExcludeTableData.Where(x => !tables.Any(t => t.DisplayName == x || t.Name == x)).ToList();
@@ -79,30 +71,39 @@ public sealed class DbSyncEngine
         var excluded = plans.Where(p => p.RowsSkipped && (o.ExcludeTableData.Contains(p.Table.Name) || o.ExcludeTableData.Contains(p.Table.DisplayName)))
             .Select(p => p.Table.DisplayName).ToList();
 
-        var stamp = await UniqueStampAsync(swapper, ct).ConfigureAwait(false);
+        var stamp = await swapper.UniqueStampAsync(ct).ConfigureAwait(false);
         var fresh = swapper.NameFor("new", stamp);
         var keep = Math.Max(0, o.KeepGenerations);
-        var existingGens = await swapper.GenerationsAsync("gen", ct).ConfigureAwait(false);
+        var existingGens = (await swapper.GenerationsAsync("gen", ct).ConfigureAwait(false))
+            .Where(g => !leftovers.Any(l => l.Kind == StagingRecovery.LiveMissing && l.Database == g)).ToList();
         var previousName = liveExists ? swapper.NameFor("gen", stamp) : null;
         var afterSwap = (previousName is null ? existingGens : existingGens.Prepend(previousName)).ToList();
         var plan = new SyncPlan(server, live, liveExists, liveMarked, fresh, previousName, afterSwap.Skip(keep).ToList(),
-            o.Source.ToString(), snapshot.SyncedEvent, plans.Count, tables.Sum(t => t.Bytes), applied, excluded);
+            o.Source.ToString(), snapshot.SyncedEvent, plans.Count, tables.Sum(t => t.Bytes), applied, excluded)
+            { Repairs = leftovers.Select(l => l.Repair).ToList() };
         log.LogInformation("Plan: {Plan}", plan.Describe());
         if (o.Approve is not null && !await o.Approve(plan).ConfigureAwait(false)) return null;
 
-        await swapper.LockAsync(ct).ConfigureAwait(false);
-        foreach (var stale in await swapper.GenerationsAsync("new", ct).ConfigureAwait(false))
+        // Recovery first: whatever an interrupted sync left is repaired under the lock, before anything is built.
+        var repairs = new List<string>();
+        if (await swapper.LockAsync(ct).ConfigureAwait(false) is { } released) repairs.Add(released);
+        await Hook("recovery", ct).ConfigureAwait(false);
+        repairs.AddRange(await StagingRecovery.RepairAsync(swapper, log, ct).ConfigureAwait(false));
+        var report = new SyncFailureReport
         {
-            log.LogWarning("Dropping {Database}, left behind by an interrupted sync", stale);
-            await swapper.DropAsync(stale, ct).ConfigureAwait(false);
-        }
+            StagingConnectionString = targetBase, Live = live, LiveOidBefore = await swapper.OidAsync(live, ct).ConfigureAwait(false), Previous = previousName,
+        };
         var locale = await snapshot.Connection.QuerySingleAsync<(string enc, string collate, string ctype)>(
             "SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database WHERE datname = current_database()").ConfigureAwait(false);
         try { await swapper.CreateAsync(fresh, locale.enc, locale.collate, locale.ctype, ct).ConfigureAwait(false); }
         catch (PostgresException ex) { throw PgConnector.Translate(ex, targetBase, "staging"); }
+        report.Fresh = fresh;
+        report.FreshOid = await swapper.OidAsync(fresh, CancellationToken.None).ConfigureAwait(false);
         log.LogInformation("Created {Database}", fresh);
         var freshCs = PgConnectionFactory.WithDatabase(targetBase, fresh);
-        var loader = new ParallelLoader(snapshot, freshCs, scope, o.FaultHook);
+        var loader = new ParallelLoader(snapshot, freshCs, scope, Hook);
+        Dictionary<string, long> counts;
+        string? previous;
         try
         {
             var postData = await Timed("Schema", 5, async () =>
@@ -123,73 +124,66 @@ public sealed class DbSyncEngine
                 await loader.ForeignKeysAsync(postData, o.ValidateForeignKeys, workers, ct).ConfigureAwait(false);
                 await loader.OtherAsync(postData, ct).ConfigureAwait(false);
             }).ConfigureAwait(false);
-            var counts = await Timed("Sanitise", 90, async () =>
+            counts = await Timed("Sanitise", 90, async () =>
             {
                 await using var conn = await loader.OpenTargetAsync(ct).ConfigureAwait(false);
-                await conn.ExecuteAsync("SET search_path = public").ConfigureAwait(false);
+                await conn.ExecuteAsync(new CommandDefinition("SET search_path = public", cancellationToken: ct)).ConfigureAwait(false);
                 if (applied.Contains("Sequences")) await SequenceMover.MoveAsync(conn, o.SequenceOffset, log, ct).ConfigureAwait(false);
                 foreach (var file in o.PostSyncSql) await RunPostSyncSqlAsync(conn, file, log, ct).ConfigureAwait(false);
                 await StagingMarker.EnsureTableAsync(conn).ConfigureAwait(false);
                 await StagingMarker.AppendAsync(conn, "sync", o.Source.ToString(), snapshot.SyncedEvent, new
                 {
                     syncedEventTime = snapshot.SyncedEventTime, sourceIdentity = snapshot.Identity.ToRecord(), rulesApplied = applied, excludedTables = excluded,
-                    postSyncSql = o.PostSyncSql.Select(Path.GetFileName).ToArray(), sequenceOffset = o.SequenceOffset,
+                    postSyncSql = o.PostSyncSql.Select(Path.GetFileName).ToArray(), sequenceOffset = o.SequenceOffset, live,
                 }).ConfigureAwait(false);
                 return await CountAsync(conn, ct).ConfigureAwait(false);
             }).ConfigureAwait(false);
-            var (previous, dropped) = await Timed("Swap", 95, async () =>
-            {
-                var prev = await swapper.SwapAsync(fresh, stamp, ct).ConfigureAwait(false);
-                return (prev, await swapper.RotateAsync(keep, CancellationToken.None).ConfigureAwait(false));
-            }).ConfigureAwait(false);
-            scope.Progress.Report(new StagingProgress(1, $"Sync-KojiStagingDb {server}/{live}", "done", 100, Completed: true));
-            return new DbSyncResult
-            {
-                Connection = o.Destination.WithDatabase(live), Server = server, Database = live, PreviousGeneration = previous,
-                DroppedGenerations = dropped, SyncedEvent = snapshot.SyncedEvent, SyncedEventTime = snapshot.SyncedEventTime,
-                Source = o.Source.ToString(), Builds = counts.GetValueOrDefault("build"), Rpms = counts.GetValueOrDefault("rpminfo"),
-                TagListings = counts.GetValueOrDefault("tag_listing"), RowCounts = counts, BytesCopied = loader.BytesCopied,
-                RulesApplied = applied, ExcludedTables = excluded, PhaseDurations = phases, Duration = total.Elapsed,
-            };
+            previous = await Timed("Swap", 95, () => swapper.SwapAsync(fresh, stamp, ct)).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            log.LogWarning("Sync failed; dropping the half-built database {Database}; live '{Live}' is unchanged", fresh, live);
-            try
-            {
-                if (await swapper.ExistsAsync(fresh, CancellationToken.None).ConfigureAwait(false))
-                    await swapper.DropAsync(fresh, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception dropEx) { log.LogWarning("Could not drop {Database}: {Message}", fresh, dropEx.Message); }
-            if (ex is OperationCanceledException && ct.IsCancellationRequested)
-                throw new StagingException("SyncCancelled", StagingErrorCategory.OperationStopped,
-                    $"The sync was cancelled; '{fresh}' was dropped and '{live}' is unchanged.", live, ex);
-            if (ex is StagingException) throw;
-            throw new StagingException("SyncFailed", StagingErrorCategory.InvalidOperation,
-                $"The sync failed and was rolled back ('{fresh}' dropped, '{live}' unchanged): {SecretRedactor.Redact(ex.Message)}", live, ex);
+            throw await report.BuildAsync(ex, ex is OperationCanceledException && ct.IsCancellationRequested, log).ConfigureAwait(false);
+        }
+
+        // The swap has committed: from here on nothing can fail the sync. Rotation that cannot drop a generation says so.
+        IReadOnlyList<string> dropped = Array.Empty<string>(), kept = Array.Empty<string>();
+        try { (dropped, kept) = await swapper.RotateAsync(keep, CancellationToken.None).ConfigureAwait(false); }
+        catch (Exception ex) { log.LogWarning("Rotating old generations failed; the next sync tries again: {Message}", ex.Message); }
+        scope.Progress.Report(new StagingProgress(1, $"Sync-KojiStagingDb {server}/{live}", "done", 100, Completed: true));
+        return new DbSyncResult
+        {
+            Connection = o.Destination.WithDatabase(live), Server = server, Database = live, PreviousGeneration = previous,
+            DroppedGenerations = dropped, GenerationsNotDropped = kept, Repairs = repairs, SyncedEvent = snapshot.SyncedEvent, SyncedEventTime = snapshot.SyncedEventTime,
+            Source = o.Source.ToString(), Builds = counts.GetValueOrDefault("build"), Rpms = counts.GetValueOrDefault("rpminfo"),
+            TagListings = counts.GetValueOrDefault("tag_listing"), RowCounts = counts, BytesCopied = loader.BytesCopied,
+            RulesApplied = applied, ExcludedTables = excluded, PhaseDurations = phases, Duration = total.Elapsed,
+        };
+
+        async Task Hook(string point, CancellationToken c)
+        {
+            await PausePoints.ReachedAsync(point, c).ConfigureAwait(false);
+            if (o.FaultHook is not null) await o.FaultHook(point, c).ConfigureAwait(false);
         }
     }
 
-    private static async Task<NpgsqlConnection> OpenAdminAsync(string targetBase, CancellationToken ct)
+    /// <summary>Refuses production as the destination and an unmarked live database without -Force; true when live is marked.</summary>
+    private static async Task<bool> CheckLiveAsync(DbSyncOptions o, string targetBase, string server, string live, SourceSnapshot snapshot, ILogger log, CancellationToken ct)
     {
+        await using var liveConn = await PgConnector.OpenAsync(targetBase, "staging", ct).ConfigureAwait(false);
+        bool marked;
         try
         {
-            return await PgConnector.OpenAsync(PgConnectionFactory.WithDatabase(targetBase, "postgres"), "staging", ct).ConfigureAwait(false);
+            var id = await ServerIdentity.ReadAsync(liveConn, ct).ConfigureAwait(false);
+            StagingTargetGuard.EnsureNotSource(id, snapshot.Identity, o.Destination.ToString(), o.Source.ToString());
+            await StagingTargetGuard.EnsureNotRecordedSourceAsync(liveConn, targetBase, id, o.Destination.ToString(), snapshot.Connection, log, ct).ConfigureAwait(false);
+            marked = await StagingMarker.IsMarkedAsync(liveConn).ConfigureAwait(false);
         }
-        catch (StagingException e) when (e.ErrorId == "PgDatabaseNotFound")
-        {
-            return await PgConnector.OpenAsync(PgConnectionFactory.WithDatabase(targetBase, "template1"), "staging", ct).ConfigureAwait(false);
-        }
-    }
-
-    private static async Task<string> UniqueStampAsync(GenerationSwapper swapper, CancellationToken ct)
-    {
-        for (var t = DateTimeOffset.UtcNow; ; t = t.AddSeconds(1))
-        {
-            var stamp = GenerationSwapper.Stamp(t);
-            if (!await swapper.ExistsAsync(swapper.NameFor("gen", stamp), ct).ConfigureAwait(false) &&
-                !await swapper.ExistsAsync(swapper.NameFor("new", stamp), ct).ConfigureAwait(false)) return stamp;
-        }
+        catch (PostgresException ex) { throw PgConnector.Translate(ex, targetBase, "staging"); }
+        if (!marked && !o.Force)
+            throw new StagingException("DestinationNotStaging", StagingErrorCategory.InvalidOperation,
+                $"The destination database '{live}' on {server} exists but has no KojiStaging marker, so it may not be a staging copy. Use -Force to replace it.", live)
+            { RecommendedAction = "Check that the destination really is the staging server, then repeat with -Force." };
+        return marked;
     }
 
     private static async Task RunPostSyncSqlAsync(NpgsqlConnection conn, string file, ILogger log, CancellationToken ct)

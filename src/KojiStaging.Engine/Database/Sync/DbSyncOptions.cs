@@ -1,7 +1,7 @@
 namespace KojiStaging.Engine.Database.Sync;
 
 /// <summary>What Sync-KojiStagingDb was asked to do.</summary>
-public sealed class DbSyncOptions
+public sealed record DbSyncOptions
 {
     public required KojiDatabaseConnection Source { get; init; }
     /// <summary>The staging server and the live staging database name.</summary>
@@ -20,8 +20,11 @@ public sealed class DbSyncOptions
     /// <summary>Asked once with the plan before anything is created; false (e.g. -WhatIf) stops with nothing changed.</summary>
     public Func<SyncPlan, Task<bool>>? Approve { get; init; }
 
-    /// <summary>Test hook: called at each phase boundary and before each table's copy ("copy:task").</summary>
+    /// <summary>Test hook: called at each phase boundary ("phase:Swap"), after recovery ("recovery") and before each table's copy ("copy:task").</summary>
     internal Func<string, CancellationToken, Task>? FaultHook { get; init; }
+
+    /// <summary>Test knob: swap attempts against sessions that keep live busy (default 5).</summary>
+    internal int? SwapAttempts { get; init; }
 }
 
 /// <summary>What a sync will do; shown by -WhatIf and asked for by -Confirm.</summary>
@@ -30,13 +33,17 @@ public sealed record SyncPlan(
     IReadOnlyList<string> GenerationsToDrop, string Source, int SyncedEvent, int Tables, long SourceBytes,
     IReadOnlyList<string> RulesApplied, IReadOnlyList<string> ExcludedTables)
 {
+    /// <summary>What an interrupted earlier sync left, repaired before anything else (see StagingRecovery).</summary>
+    public IReadOnlyList<string> Repairs { get; init; } = Array.Empty<string>();
+
     public string Describe()
     {
-        var lines = new List<string>
+        var lines = Repairs.Select(r => "repair: " + r).ToList();
+        lines.AddRange(new[]
         {
             $"Copy {Tables} tables (~{SourceBytes / 1048576.0:F1} MiB) of {Source} at event {SyncedEvent} into new database '{NewDatabase}' on {Server}",
-            LiveExists ? $"rename live '{Live}' to '{PreviousGeneration}' (its sessions are terminated) and '{NewDatabase}' to '{Live}'" : $"rename '{NewDatabase}' to '{Live}'",
-        };
+            LiveExists ? $"in one transaction rename live '{Live}' to '{PreviousGeneration}' (its sessions are terminated) and '{NewDatabase}' to '{Live}'" : $"rename '{NewDatabase}' to '{Live}'",
+        });
         if (GenerationsToDrop.Count > 0) lines.Add($"drop old generation(s) {string.Join(", ", GenerationsToDrop)}");
         lines.Add($"sanitise: {(RulesApplied.Count == 0 ? "none" : string.Join(", ", RulesApplied))}");
         if (ExcludedTables.Count > 0) lines.Add($"table data not copied: {string.Join(", ", ExcludedTables)}");

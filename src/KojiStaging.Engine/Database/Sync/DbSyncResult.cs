@@ -11,6 +11,10 @@ public sealed class DbSyncResult
     public required string Database { get; init; }
     public string? PreviousGeneration { get; init; }
     public IReadOnlyList<string> DroppedGenerations { get; init; } = Array.Empty<string>();
+    /// <summary>Generations beyond -KeepGenerations that could not be dropped this time (the next sync tries again).</summary>
+    public IReadOnlyList<string> GenerationsNotDropped { get; init; } = Array.Empty<string>();
+    /// <summary>What an interrupted earlier sync had left and this run repaired first (also written as warnings).</summary>
+    public IReadOnlyList<string> Repairs { get; init; } = Array.Empty<string>();
     public required int SyncedEvent { get; init; }
     public required DateTimeOffset SyncedEventTime { get; init; }
     public required string Source { get; init; }

@@ -217,11 +217,12 @@ public class DbSyncEngineTests
     public async Task Unmarked_destination_needs_force()
     {
         var c = new SyncCase("sync_unmarked");
-        TestClusters.Staging.CreateDatabase(c.Live);
+        _ = c.LiveCs; // the sync role exists
+        TestClusters.Staging.Psql("postgres", $"CREATE DATABASE \"{c.Live}\" OWNER {TestClusters.StagingRole}");
         TestClusters.Staging.Psql(c.Live, "CREATE TABLE precious (x int); INSERT INTO precious VALUES (1)");
         var ex = await Assert.ThrowsAsync<StagingException>(() => c.RunAsync());
         Assert.Equal("DestinationNotStaging", ex.ErrorId);
-        Assert.Equal(1, await SyncCase.QueryAsync<long>(c.LiveCs, "SELECT count(*) FROM precious"));
+        Assert.Equal(1, await SyncCase.QueryAsync<long>(TestClusters.Staging.ConnectionString(c.Live), "SELECT count(*) FROM precious"));
         Assert.Empty((await SyncCase.DatabasesAsync(c.Live)).Where(n => n != c.Live));
 
         var r = await c.RunAsync(new DbSyncOptions { Source = c.Source, Destination = c.Destination, Force = true, KeepGenerations = 1 });

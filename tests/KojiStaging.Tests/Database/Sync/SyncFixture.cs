@@ -20,7 +20,8 @@ internal sealed class SyncCase
     public string ProdDb { get; }
     public string Live { get; }
     public string ProdCs => TestClusters.Prod.ConnectionString(ProdDb);
-    public string LiveCs => TestClusters.Staging.ConnectionString(Live);
+    /// <summary>Live staging as the least-privilege sync role (not a superuser), as operators are told to run it.</summary>
+    public string LiveCs => TestClusters.StagingAsSyncRole(Live);
     public KojiDatabaseConnection Source => new(ProdCs);
     public KojiDatabaseConnection Destination => new(LiveCs);
 

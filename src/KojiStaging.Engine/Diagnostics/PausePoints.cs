@@ -1,0 +1,22 @@
+namespace KojiStaging.Engine.Diagnostics;
+
+/// <summary>
+/// Test-only pause points for the fault-injection suites (tests/pester/Sync-KojiStagingDb.Faults.Tests.ps1, tools/Invoke-SyncFaultTrials.ps1). When the environment variable
+/// KOJISTAGING_TEST_PAUSE_AT names the point reached (e.g. "swap:renamed-live"), the engine appends "point pid" to the file
+/// KOJISTAGING_TEST_PAUSE_FILE and waits there until it is killed or cancelled, so a test can SIGKILL it at exactly that
+/// instant. Without the variable (every real run) a point costs one environment lookup.
+/// </summary>
+public static class PausePoints
+{
+    public const string PointVariable = "KOJISTAGING_TEST_PAUSE_AT";
+    public const string FileVariable = "KOJISTAGING_TEST_PAUSE_FILE";
+
+    public static Task ReachedAsync(string point, CancellationToken ct)
+    {
+        var target = Environment.GetEnvironmentVariable(PointVariable);
+        if (string.IsNullOrEmpty(target) || !string.Equals(target, point, StringComparison.Ordinal)) return Task.CompletedTask;
+        if (Environment.GetEnvironmentVariable(FileVariable) is { Length: > 0 } file)
+            File.AppendAllText(file, $"{point} {Environment.ProcessId}\n");
+        return Task.Delay(Timeout.Infinite, ct);
+    }
+}
