@@ -70,13 +70,20 @@ public sealed class DbSyncEngine
                 { RecommendedAction = "Check that the destination really is the staging server, then repeat with -Force." };
         }
 
+        var stagingVersion = await admin.ExecuteScalarAsync<int>("SELECT current_setting('server_version_num')::int").ConfigureAwait(false);
+        PgVersionSupport.CheckPair(snapshot.ServerVersionNum, stagingVersion, o.Source.ToString(), server);
+        var pgDump = PgVersionSupport.FindPgDump(snapshot.ServerVersionNum);
         var tables = await SourceCatalog.ReadTablesAsync(snapshot.Connection, ct).ConfigureAwait(false);
         var unknown = o.ExcludeTableData.Where(x => !tables.Any(t => t.DisplayName == x || t.Name == x)).ToList();
         if (unknown.Count > 0)
             throw new StagingException("ExcludedTableUnknown", StagingErrorCategory.InvalidArgument,
                 $"-ExcludeTableData names table(s) the source does not have: {string.Join(", ", unknown)}.", unknown[0]);
         var plans = CopyPlanner.Plan(tables, rules, o.ExcludeTableData, workers, snapshot.SyncedEvent);
-        var applied = rules.Where(r => r.MovesSequences || plans.Any(p => p.Rules.Contains(r.Name))).Select(r => r.Name).ToList();
+        var sanitize = SanitizeOutcome.Resolve(rules, KojiCatalog.From(tables.Select(t => (t.Name, (IEnumerable<string>)t.Columns))));
+        var applied = sanitize.Applied.ToList();
+        foreach (var n in sanitize.NotApplicable)
+            if (n.Guards is not null) log.LogWarning("Sanitise rule {Rule} is not applicable ({Reason}): if this Koji keeps {Guards} elsewhere, they reach staging unchanged", n.Rule, n.Reason, n.Guards);
+            else log.LogInformation("Sanitise rule {Rule} is not applicable ({Reason})", n.Rule, n.Reason);
         var excluded = plans.Where(p => p.RowsSkipped && (o.ExcludeTableData.Contains(p.Table.Name) || o.ExcludeTableData.Contains(p.Table.DisplayName)))
             .Select(p => p.Table.DisplayName).ToList();
 
@@ -87,7 +94,7 @@ public sealed class DbSyncEngine
         var previousName = liveExists ? swapper.NameFor("gen", stamp) : null;
         var afterSwap = (previousName is null ? existingGens : existingGens.Prepend(previousName)).ToList();
         var plan = new SyncPlan(server, live, liveExists, liveMarked, fresh, previousName, afterSwap.Skip(keep).ToList(),
-            o.Source.ToString(), snapshot.SyncedEvent, plans.Count, tables.Sum(t => t.Bytes), applied, excluded);
+            o.Source.ToString(), snapshot.SyncedEvent, plans.Count, tables.Sum(t => t.Bytes), applied, excluded, sanitize.NotApplicableText);
         log.LogInformation("Plan: {Plan}", plan.Describe());
         if (o.Approve is not null && !await o.Approve(plan).ConfigureAwait(false)) return null;
 
@@ -108,10 +115,11 @@ public sealed class DbSyncEngine
         {
             var postData = await Timed("Schema", 5, async () =>
             {
-                var pre = SchemaDump.DumpAsync(sourceCs, snapshot.SnapshotId, "pre-data", Array.Empty<string>(), ct);
-                var post = SchemaDump.DumpAsync(sourceCs, snapshot.SnapshotId, "post-data", Array.Empty<string>(), ct);
+                var pre = SchemaDump.DumpAsync(sourceCs, snapshot.SnapshotId, "pre-data", Array.Empty<string>(), ct, pgDump);
+                var post = SchemaDump.DumpAsync(sourceCs, snapshot.SnapshotId, "post-data", Array.Empty<string>(), ct, pgDump);
                 await using var conn = await loader.OpenTargetAsync(ct).ConfigureAwait(false);
-                await conn.ExecuteAsync(new CommandDefinition(await pre.ConfigureAwait(false), cancellationToken: ct)).ConfigureAwait(false);
+                var known = (await conn.QueryAsync<string>("SELECT name FROM pg_settings").ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+                await conn.ExecuteAsync(new CommandDefinition(PgVersionSupport.ForTarget(await pre.ConfigureAwait(false), known), cancellationToken: ct)).ConfigureAwait(false);
                 var sequences = await SourceCatalog.ReadSequencesAsync(snapshot.Connection, ct).ConfigureAwait(false);
                 foreach (var s in sequences.Where(s => s.LastValue is not null))
                     await conn.ExecuteAsync(new CommandDefinition($"SELECT pg_catalog.setval({Ident.Literal(s.QualifiedName)}, {s.LastValue}, true)", cancellationToken: ct)).ConfigureAwait(false);
@@ -133,7 +141,8 @@ public sealed class DbSyncEngine
                 await StagingMarker.EnsureTableAsync(conn).ConfigureAwait(false);
                 await StagingMarker.AppendAsync(conn, "sync", o.Source.ToString(), snapshot.SyncedEvent, new
                 {
-                    syncedEventTime = snapshot.SyncedEventTime, rulesApplied = applied, excludedTables = excluded,
+                    syncedEventTime = snapshot.SyncedEventTime, sourceTimeZone = snapshot.TimeZone, rulesApplied = applied,
+                    rulesNotApplicable = sanitize.NotApplicableText, sanitizeForms = sanitize.Forms, excludedTables = excluded,
                     postSyncSql = o.PostSyncSql.Select(Path.GetFileName).ToArray(), sequenceOffset = o.SequenceOffset,
                 }).ConfigureAwait(false);
                 return await CountAsync(conn, ct).ConfigureAwait(false);
@@ -150,7 +159,7 @@ public sealed class DbSyncEngine
                 DroppedGenerations = dropped, SyncedEvent = snapshot.SyncedEvent, SyncedEventTime = snapshot.SyncedEventTime,
                 Source = o.Source.ToString(), Builds = counts.GetValueOrDefault("build"), Rpms = counts.GetValueOrDefault("rpminfo"),
                 TagListings = counts.GetValueOrDefault("tag_listing"), RowCounts = counts, BytesCopied = loader.BytesCopied,
-                RulesApplied = applied, ExcludedTables = excluded, PhaseDurations = phases, Duration = total.Elapsed,
+                RulesApplied = applied, RulesNotApplicable = sanitize.NotApplicableText, SanitizeForms = sanitize.Forms, ExcludedTables = excluded, PhaseDurations = phases, Duration = total.Elapsed,
             };
         }
         catch (Exception ex)
