@@ -1,0 +1,155 @@
+# Every Koji schema generation since 1.10, as an operator runs the module on it: real pwsh, real PostgreSQL, a real
+# read-only bind mount. The "prod" databases are the 1.35 fixture taken back through Koji's schema history
+# (tests/fixtures/koji-generations, our SQL), on a prod server whose TimeZone is Asia/Tokyo; staging runs in UTC.
+BeforeDiscovery {
+    $script:generations = @(
+        @{ Version = '1.35'; NotApplicable = @(); Hosts = 'host_config'; Buildroots = 'standard_buildroot'; ZonedTimes = $true }
+        @{ Version = '1.30'; NotApplicable = @('Scheduler: not applicable (no table scheduler_*)', 'RepoQueue: not applicable (no table repo_queue)'); Hosts = 'host_config'; Buildroots = 'standard_buildroot'; ZonedTimes = $true }
+        @{ Version = '1.23'; NotApplicable = @('Scheduler: not applicable (no table scheduler_*)', 'RepoQueue: not applicable (no table repo_queue)'); Hosts = 'host_config'; Buildroots = 'standard_buildroot'; ZonedTimes = $true }
+        @{ Version = '1.18'; NotApplicable = @('MessageQueue: not applicable (no table proton_queue)', 'Scheduler: not applicable (no table scheduler_*)', 'RepoQueue: not applicable (no table repo_queue)'); Hosts = 'host_config'; Buildroots = 'standard_buildroot'; ZonedTimes = $false }
+        @{ Version = '1.10'; NotApplicable = @('ReservationTokens: not applicable (no table build_reservations)', 'MessageQueue: not applicable (no table proton_queue)', 'Scheduler: not applicable (no table scheduler_*)', 'RepoQueue: not applicable (no table repo_queue)'); Hosts = 'host.enabled'; Buildroots = 'buildroot'; ZonedTimes = $false }
+    )
+}
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    Import-Module (Get-KojiTestModulePath) -Force
+    $script:prod = Start-KojiTestService pg --fixture koji_prod --timezone Asia/Tokyo
+    $script:stg = Start-KojiTestService pg
+    $script:work = (New-Item -ItemType Directory (Join-Path ([IO.Path]::GetTempPath()) "ks-pester-versions-$PID")).FullName
+    & tar -xzf (Join-Path (Get-KojiTestFixtureDir) 'koji-prod-topdir.tar.gz') -C $work
+    $script:ro = Join-Path $work 'prod-ro'
+    New-Item -ItemType Directory $ro | Out-Null
+    & mount --bind (Join-Path $work 'koji') $ro
+    & mount -o remount,bind,ro $ro
+
+    # 1.35 + rows in every sanitised table, then each older generation from the one before it
+    $sql = Join-Path $PSScriptRoot '../fixtures/koji-generations'
+    function Invoke-ProdSqlFile([string] $Database, [string] $File) {
+        $env:PGPASSWORD = $prod.Password
+        try {
+            $out = & psql -X -q -v ON_ERROR_STOP=1 -h $prod.Host -p $prod.Port -U $prod.User -d $Database -f $File 2>&1
+            if ($LASTEXITCODE -ne 0) { throw "psql -f $File failed: $out" }
+        } finally { Remove-Item Env:PGPASSWORD -ErrorAction SilentlyContinue }
+    }
+    Invoke-KojiTestPsql -Pg $prod -Database postgres -Sql 'CREATE DATABASE koji_1_35 TEMPLATE koji_prod' | Out-Null
+    Invoke-ProdSqlFile koji_1_35 (Join-Path $sql 'seed-sanitised.sql')
+    $previous = 'koji_1_35'
+    foreach ($step in @(@('1.30', '1.35-to-1.30.sql'), @('1.23', '1.30-to-1.23.sql'), @('1.18', '1.23-to-1.18.sql'), @('1.10', '1.18-to-1.10.sql'))) {
+        $next = 'koji_' + $step[0].Replace('.', '_')
+        Invoke-KojiTestPsql -Pg $prod -Database postgres -Sql "CREATE DATABASE $next TEMPLATE $previous" | Out-Null
+        Invoke-ProdSqlFile $next (Join-Path $sql $step[1])
+        $previous = $next
+    }
+    # event 166 as an instant: the 1.35 column has a time zone
+    $script:eventUtc = Invoke-KojiTestPsql -Pg $prod -Database koji_1_35 -Sql "SELECT to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') FROM events WHERE id = 166"
+    $script:utcFormat = 'yyyy-MM-dd HH:mm:ss.ffffff'
+}
+AfterAll {
+    & umount $ro
+    $prod, $stg | Stop-KojiTestService
+    Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue
+}
+
+Describe 'Koji <Version> on a prod server in Asia/Tokyo' -ForEach $generations {
+    BeforeAll {
+        $db = 'koji_' + $Version.Replace('.', '_')
+        $live = "stg_$($Version.Replace('.', '_'))"
+        $src = Get-KojiTestConnectionString -Pg $prod -Database $db
+        $dst = Get-KojiTestConnectionString -Pg $stg -Database $live
+        $top = (New-Item -ItemType Directory (Join-Path $work "top-$live/koji") -Force).FullName
+        function Stg([string] $q) { Invoke-KojiTestPsql -Pg $stg -Database $live -Sql $q }
+        $out = Sync-KojiStagingDb -Source $src -Destination $dst -Confirm:$false -Verbose -WarningVariable syncWarnings 4>&1
+        $verbose = ($out | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join "`n"
+        $sync = $out | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }
+        $warnings = @($syncWarnings | ForEach-Object Message)
+    }
+
+    It 'Sync reports the rules applied, their schema form and the rules with nothing to act on, in the result, the plan and the marker' {
+        $sync.SyncedEvent | Should -Be 166
+        @($sync.RulesNotApplicable) | Should -Be $NotApplicable
+        $expectedApplied = @('Sessions', 'Passwords', 'ReservationTokens', 'Hosts', 'Tasks', 'Builds', 'Repos', 'Buildroots', 'MessageQueue', 'Scheduler', 'RepoQueue', 'Sequences') |
+            Where-Object { $r = $_; -not ($NotApplicable | Where-Object { $_ -like "${r}:*" }) }
+        @($sync.RulesApplied) | Should -Be @($expectedApplied)
+        $sync.SanitizeForms['Hosts'] | Should -Be $Hosts
+        $sync.SanitizeForms['Buildroots'] | Should -Be $Buildroots
+        foreach ($n in $NotApplicable) { $verbose | Should -Match ([regex]::Escape($n)) }   # the plan
+        $marker = (Stg "SELECT details::text FROM kojistaging_marker WHERE kind = 'sync'") | ConvertFrom-Json
+        @($marker.rulesNotApplicable) | Should -Be $NotApplicable
+        $marker.sourceTimeZone | Should -Be 'Asia/Tokyo'
+        $marker.sanitizeForms.Hosts | Should -Be $Hosts
+        if ($Version -eq '1.10') { $warnings -join "`n" | Should -Match 'ReservationTokens is not applicable \(no table build_reservations\)' }
+        else { $warnings -join "`n" | Should -Not -Match 'not applicable' }
+        $list = $sync | Format-List | Out-String -Width 400
+        $list | Should -Match ('RulesNotApplicable\s*:\s*' + ($NotApplicable ? [regex]::Escape($NotApplicable -join '; ') : '-'))
+    }
+
+    It 'reports the synced event time in UTC whatever the column type' {
+        $sync.SyncedEventTime.Offset | Should -Be ([TimeSpan]::Zero)
+        $sync.SyncedEventTime.UtcDateTime.ToString($utcFormat) | Should -Be $eventUtc
+        $type = Invoke-KojiTestPsql -Pg $prod -Database $db -Sql "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'events'::regclass AND attname = 'time'"
+        $type | Should -Be ($ZonedTimes ? 'timestamp with time zone' : 'timestamp without time zone')
+    }
+
+    It 'every sanitise rule took effect in its form for this generation' {
+        Stg 'SELECT count(*) FROM sessions' | Should -Be '0'
+        Invoke-KojiTestPsql -Pg $prod -Database $db -Sql 'SELECT count(*) FROM sessions' | Should -Be '34'
+        Stg 'SELECT count(*) FROM users WHERE password IS NOT NULL' | Should -Be '0'
+        Invoke-KojiTestPsql -Pg $prod -Database $db -Sql 'SELECT count(*) FROM users WHERE password IS NOT NULL' | Should -Be '6'
+        if ($Version -ne '1.10') { Stg 'SELECT count(*) FROM build_reservations WHERE token IS NOT NULL' | Should -Be '0'; Stg 'SELECT count(*) FROM build_reservations' | Should -Be '1' }
+        if ($Hosts -eq 'host_config') { Stg 'SELECT count(*) FROM host_config WHERE active AND enabled' | Should -Be '0'; Stg 'SELECT count(*) FROM host_config WHERE active IS NULL AND enabled' | Should -Be '2' }
+        else { Stg 'SELECT count(*) FROM host WHERE enabled' | Should -Be '0'; Invoke-KojiTestPsql -Pg $prod -Database $db -Sql 'SELECT count(*) FROM host WHERE enabled' | Should -Be '1' }
+        Stg 'SELECT count(*) FROM host WHERE ready' | Should -Be '0'
+        Stg 'SELECT count(*) FROM host' | Should -Be '2'
+        Stg 'SELECT count(*) FROM host_channels' | Should -Be '0'
+        Stg "SELECT string_agg(id || ':' || state, ',' ORDER BY id) FROM task" | Should -Be '1:3,2:3,3:3'
+        Stg "SELECT state || ':' || (completion_time IS NOT NULL) FROM build WHERE id = 900" | Should -Be '4:true'
+        Stg "SELECT string_agg(id || ':' || state, ',' ORDER BY id) FROM repo" | Should -Be '900:3,901:3,902:3,903:3'
+        $br = $Buildroots
+        Stg "SELECT string_agg(buildroot || ':' || state || ':' || retire_event, ',' ORDER BY buildroot) FROM (SELECT $($br -eq 'buildroot' ? 'id' : 'buildroot_id') AS buildroot, state, retire_event FROM $br) b" |
+            Should -Be '900:3:166,901:3:165'
+        if ($Version -notin '1.18', '1.10') { Stg 'SELECT count(*) FROM proton_queue' | Should -Be '0' }
+        if ($Version -eq '1.35') {
+            Stg 'SELECT (SELECT count(*) FROM repo_queue) + (SELECT count(*) FROM scheduler_task_runs) + (SELECT count(*) FROM scheduler_host_data) + (SELECT count(*) FROM scheduler_sys_data) + (SELECT count(*) FROM scheduler_task_refusals) + (SELECT count(*) FROM scheduler_log_messages)' | Should -Be '0'
+        }
+        $prodTask = [long] (Invoke-KojiTestPsql -Pg $prod -Database $db -Sql 'SELECT last_value FROM task_id_seq')
+        [long] (Stg "SELECT nextval('task_id_seq')") | Should -Be ($prodTask + 100000000)
+    }
+
+    It 'Set-KojiSecondaryVolume re-points the builds and expires the repos staging made since' {
+        Stg 'INSERT INTO repo (id, create_event, tag_id, state) VALUES (950, 166, 6, 1)' | Out-Null   # kojira in staging
+        $v = $sync | Set-KojiSecondaryVolume -TopDir $top -Path $ro -Confirm:$false
+        $v.BuildsRepointed | Should -Be 23
+        $v.BuildsMissingOnVolume | Should -Be 0
+        $v.ReposExpired | Should -Be 1
+        Stg 'SELECT state FROM repo WHERE id = 950' | Should -Be '2'
+        if ($Version -eq '1.35') { Stg 'SELECT state_time > now() - interval ''1 hour'' FROM repo WHERE id = 950' | Should -Be 't' }
+    }
+
+    It 'Test-KojiStaging and Get-KojiStagingStatus give the sync its true age, in UTC' {
+        $checks = Test-KojiStaging -Connection $dst -TopDir $top
+        $event = $checks | Where-Object Name -eq 'SyncedEvent'
+        $expected = [DateTimeOffset]::Parse($eventUtc + 'Z', [Globalization.CultureInfo]::InvariantCulture)
+        $event.Detail | Should -Match ([regex]::Escape("event 166 of $($expected.UtcDateTime.ToString('yyyy-MM-dd HH:mm')) UTC"))
+        $days = [math]::Round(([DateTimeOffset]::UtcNow - $expected).TotalDays)
+        if ($days -ge 2) { $event.Detail | Should -Match "$days days old" }
+        ($checks | Where-Object Name -eq 'Secrets').Status | Should -Be 'Pass'
+        ($checks | Where-Object Name -eq 'BuildFiles').Status | Should -Not -Be 'Fail'
+
+        $s = Get-KojiStagingStatus -Connection $dst -Source $src
+        $s.SyncedEventTime.UtcDateTime.ToString($utcFormat) | Should -Be $eventUtc
+        $s.ProdLastEventTime.UtcDateTime.ToString($utcFormat) | Should -Be $eventUtc
+        $s.Age.TotalSeconds | Should -BeGreaterThan 0
+        [math]::Abs(($s.Age - ([DateTimeOffset]::UtcNow - $expected)).TotalMinutes) | Should -BeLessThan 5
+        $s.EventsBehind | Should -Be 0
+    }
+
+    It 'Compare-KojiStagingStrategy counts signed copies as Test-KojiStaging does' {
+        $figures = Compare-KojiStagingStrategy -Source $src -IncludeFigures | Where-Object { $_ -is [KojiStaging.Engine.Operations.ProductionFigures] }
+        $real = Invoke-KojiTestPsql -Pg $prod -Database $db -Sql "SELECT count(*) FROM rpmsigs s JOIN rpminfo r ON r.id = s.rpm_id WHERE s.sigkey <> '' AND r.external_repo_id = 0"
+        $all = Invoke-KojiTestPsql -Pg $prod -Database $db -Sql 'SELECT count(*) FROM rpmsigs'
+        [long] $real | Should -BeLessThan ([long] $all)   # the fixture has unsigned-header rows
+        $figures.SignedCopies | Should -Be ([long] $real)
+        $figures.Builds | Should -Be 25
+    }
+}
