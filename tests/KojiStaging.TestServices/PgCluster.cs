@@ -177,6 +177,21 @@ public sealed class PgCluster : IDisposable
     private static string[] PsqlArgs(string database, string flag, string value) =>
         new[] { "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database, flag, value };
 
+    /// <summary>
+    /// Server binaries of another major, as tools/install-test-postgres.sh caches them: $KOJISTAGING_PG_CACHE/MAJOR/bin,
+    /// by default /var/cache/kojistaging/postgresql as root and ~/.cache/kojistaging/postgresql otherwise.
+    /// </summary>
+    public static string CachedBinDir(int major)
+    {
+        var cache = Environment.GetEnvironmentVariable("KOJISTAGING_PG_CACHE") is { Length: > 0 } c ? c
+            : geteuid() == 0 ? "/var/cache/kojistaging/postgresql"
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache/kojistaging/postgresql");
+        var bin = Path.Combine(cache, major.ToString(), "bin");
+        if (!File.Exists(Path.Combine(bin, "postgres")))
+            throw new InvalidOperationException($"PostgreSQL {major} server binaries are not in {bin}: run tools/install-test-postgres.sh (./build.sh does).");
+        return bin;
+    }
+
     private static string FindBinDir()
     {
         if (Environment.GetEnvironmentVariable("KOJISTAGING_PG_BIN") is { Length: > 0 } b) return b;

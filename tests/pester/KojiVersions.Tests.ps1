@@ -153,3 +153,35 @@ Describe 'Koji <Version> on a prod server in Asia/Tokyo' -ForEach $generations {
         $figures.Builds | Should -Be 25
     }
 }
+
+Describe 'PostgreSQL servers the module cannot pair, refused with what to do' {
+    BeforeAll {
+        $pg17 = Start-KojiTestService pg --fixture koji_prod --major 17
+        $pg11 = Start-KojiTestService pg --major 11
+        function Get-Names($pg) { Invoke-KojiTestPsql -Pg $pg -Database postgres -Sql 'SELECT string_agg(datname, $$,$$ ORDER BY datname) FROM pg_database' }
+    }
+    AfterAll { $pg17, $pg11 | Stop-KojiTestService }
+
+    It 'prod on PostgreSQL 17 with only pg_dump 15 here: PgDumpTooOld naming the server version and the Debian package' {
+        $before = Get-Names $stg
+        $err = $null
+        try { Sync-KojiStagingDb -Source (Get-KojiTestConnectionString -Pg $pg17 -Database koji_prod) -Destination (Get-KojiTestConnectionString -Pg $stg -Database stg_from_17) -Confirm:$false -ErrorAction Stop }
+        catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'PgDumpTooOld,*'
+        $err.CategoryInfo.Category | Should -Be 'NotInstalled'
+        $err.Exception.Message | Should -Match 'PostgreSQL 17\.\d+, but the newest pg_dump installed is 15'
+        $err.ErrorDetails.RecommendedAction | Should -Match 'postgresql-client-17'
+        $err.ErrorDetails.RecommendedAction | Should -Match 'KOJISTAGING_PG_DUMP'
+        Get-Names $stg | Should -Be $before
+    }
+
+    It 'staging on PostgreSQL 11: StagingServerUnsupported before anything is created' {
+        $before = Get-Names $pg11
+        $err = $null
+        try { Sync-KojiStagingDb -Source (Get-KojiTestConnectionString -Pg $prod -Database koji_1_35) -Destination (Get-KojiTestConnectionString -Pg $pg11 -Database koji) -Confirm:$false -ErrorAction Stop }
+        catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'StagingServerUnsupported,*'
+        $err.Exception.Message | Should -Match 'PostgreSQL 11\.\d+; Sync-KojiStagingDb needs PostgreSQL 13 or later'
+        Get-Names $pg11 | Should -Be $before
+    }
+}

@@ -13,17 +13,9 @@ public static class OtherMajorClusters
 
     public static PgCluster Get(int major) => Clusters[major].Value;
 
-    public static string CacheDir =>
-        Environment.GetEnvironmentVariable("KOJISTAGING_PG_CACHE") is { Length: > 0 } c ? c
-        : Environment.UserName == "root" ? "/var/cache/kojistaging/postgresql"
-        : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache/kojistaging/postgresql");
-
     private static PgCluster StartAndTrack(int major)
     {
-        var bin = Path.Combine(CacheDir, major.ToString(), "bin");
-        if (!File.Exists(Path.Combine(bin, "postgres")))
-            throw new InvalidOperationException($"PostgreSQL {major} server binaries are not in {bin}: run tools/install-test-postgres.sh (./build.sh does).");
-        var cluster = PgCluster.Start(binDir: bin);
+        var cluster = PgCluster.Start(binDir: PgCluster.CachedBinDir(major));
         AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.Dispose();
         return cluster;
     }

@@ -38,6 +38,7 @@ public class PgVersionPairTests
     [InlineData(13, 15)]
     [InlineData(15, 17)]
     [InlineData(11, 15)]
+    [InlineData(15, 13)]
     public async Task A_supported_pair_syncs_the_fixture_with_every_rule(int prodMajor, int stagingMajor)
     {
         var (r, liveCs, prodCs) = await SyncAsync(prodMajor, stagingMajor);
