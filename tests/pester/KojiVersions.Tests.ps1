@@ -85,6 +85,7 @@ Describe 'Koji <Version> on a prod server in Asia/Tokyo' -ForEach $generations {
     }
 
     It 'reports the synced event time in UTC whatever the column type' {
+        if (-not $ZonedTimes) { $verbose | Should -Match "read in the source server's TimeZone Asia/Tokyo" }
         $sync.SyncedEventTime.Offset | Should -Be ([TimeSpan]::Zero)
         $sync.SyncedEventTime.UtcDateTime.ToString($utcFormat) | Should -Be $eventUtc
         $type = Invoke-KojiTestPsql -Pg $prod -Database $db -Sql "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'events'::regclass AND attname = 'time'"
@@ -152,6 +153,15 @@ Describe 'Koji <Version> on a prod server in Asia/Tokyo' -ForEach $generations {
         [long] $real | Should -BeLessThan ([long] $all)   # the fixture has unsigned-header rows
         $figures.SignedCopies | Should -Be ([long] $real)
         $figures.Builds | Should -Be 25
+    }
+}
+
+Describe 'A TimeZone the client set is not the server''s' {
+    It 'warns before anything is done when Koji before 1.22 event times would be read in it' {
+        $src = (Get-KojiTestConnectionString -Pg $prod -Database koji_1_18) + ';Timezone=UTC'
+        $null = Sync-KojiStagingDb -Source $src -Destination (Get-KojiTestConnectionString -Pg $stg -Database stg_tz) -WhatIf -WarningVariable w 3>$null
+        ($w | ForEach-Object Message) -join "`n" | Should -Match 'read in TimeZone UTC, which this client set'
+        Invoke-KojiTestPsql -Pg $stg -Database postgres -Sql "SELECT count(*) FROM pg_database WHERE datname LIKE 'stg_tz%'" | Should -Be '0'
     }
 }
 

@@ -52,6 +52,10 @@ public sealed class DbSyncEngine
         Phase("Connecting", 0);
         await using var snapshot = await SourceSnapshot.OpenAsync(sourceCs, ct).ConfigureAwait(false);
         log.LogInformation("Source {Source}: snapshot {Snapshot}, synced event {Event} ({Time:u})", o.Source, snapshot.SnapshotId, snapshot.SyncedEvent, snapshot.SyncedEventTime);
+        if (!snapshot.EventTimesHaveZone && snapshot.TimeZoneSetByClient)
+            log.LogWarning("Event times have no time zone (Koji before 1.22) and are read in TimeZone {Zone}, which this client set (PGTZ or the connection string), not the server: unset it if the hub writes in the server's", snapshot.TimeZone);
+        else if (!snapshot.EventTimesHaveZone)
+            log.LogInformation("Event times have no time zone (Koji before 1.22): read in the source server's TimeZone {Zone}", snapshot.TimeZone);
         await using var admin = await OpenAdminAsync(targetBase, ct).ConfigureAwait(false);
         var swapper = new GenerationSwapper(admin, live, log);
         var liveExists = await swapper.ExistsAsync(live, ct).ConfigureAwait(false);
