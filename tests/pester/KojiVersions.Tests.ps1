@@ -93,28 +93,45 @@ Describe 'Koji <Version> on a prod server in Asia/Tokyo' -ForEach $generations {
     }
 
     It 'every sanitise rule took effect in its form for this generation' {
-        Stg 'SELECT count(*) FROM sessions' | Should -Be '0'
-        Invoke-KojiTestPsql -Pg $prod -Database $db -Sql 'SELECT count(*) FROM sessions' | Should -Be '34'
-        Stg 'SELECT count(*) FROM users WHERE password IS NOT NULL' | Should -Be '0'
-        Invoke-KojiTestPsql -Pg $prod -Database $db -Sql 'SELECT count(*) FROM users WHERE password IS NOT NULL' | Should -Be '6'
-        if ($Version -ne '1.10') { Stg 'SELECT count(*) FROM build_reservations WHERE token IS NOT NULL' | Should -Be '0'; Stg 'SELECT count(*) FROM build_reservations' | Should -Be '1' }
-        if ($Hosts -eq 'host_config') { Stg 'SELECT count(*) FROM host_config WHERE active AND enabled' | Should -Be '0'; Stg 'SELECT count(*) FROM host_config WHERE active IS NULL AND enabled' | Should -Be '2' }
-        else { Stg 'SELECT count(*) FROM host WHERE enabled' | Should -Be '0'; Invoke-KojiTestPsql -Pg $prod -Database $db -Sql 'SELECT count(*) FROM host WHERE enabled' | Should -Be '1' }
-        Stg 'SELECT count(*) FROM host WHERE ready' | Should -Be '0'
-        Stg 'SELECT count(*) FROM host' | Should -Be '2'
-        Stg 'SELECT count(*) FROM host_channels' | Should -Be '0'
-        Stg "SELECT string_agg(id || ':' || state, ',' ORDER BY id) FROM task" | Should -Be '1:3,2:3,3:3'
-        Stg "SELECT state || ':' || (completion_time IS NOT NULL) FROM build WHERE id = 900" | Should -Be '4:true'
-        Stg "SELECT string_agg(id || ':' || state, ',' ORDER BY id) FROM repo" | Should -Be '900:3,901:3,902:3,903:3'
-        $br = $Buildroots
-        Stg "SELECT string_agg(buildroot || ':' || state || ':' || retire_event, ',' ORDER BY buildroot) FROM (SELECT $($br -eq 'buildroot' ? 'id' : 'buildroot_id') AS buildroot, state, retire_event FROM $br) b" |
-            Should -Be '900:3:166,901:3:165'
-        if ($Version -notin '1.18', '1.10') { Stg 'SELECT count(*) FROM proton_queue' | Should -Be '0' }
-        if ($Version -eq '1.35') {
-            Stg 'SELECT (SELECT count(*) FROM repo_queue) + (SELECT count(*) FROM scheduler_task_runs) + (SELECT count(*) FROM scheduler_host_data) + (SELECT count(*) FROM scheduler_sys_data) + (SELECT count(*) FROM scheduler_task_refusals) + (SELECT count(*) FROM scheduler_log_messages)' | Should -Be '0'
+        # one psql per side: name → value
+        function Read-Values($Pg, [string] $Database, [System.Collections.Specialized.OrderedDictionary] $Queries) {
+            $sql = 'SELECT concat_ws(E''\n'', ' + (($Queries.GetEnumerator() | ForEach-Object { "'$($_.Key)=' || coalesce(($($_.Value))::text, 'NULL')" }) -join ', ') + ')'
+            $h = @{}
+            foreach ($line in Invoke-KojiTestPsql -Pg $Pg -Database $Database -Sql $sql) { $k, $v = $line -split '=', 2; $h[$k] = $v }
+            $h
         }
-        $prodTask = [long] (Invoke-KojiTestPsql -Pg $prod -Database $db -Sql 'SELECT last_value FROM task_id_seq')
-        [long] (Stg "SELECT nextval('task_id_seq')") | Should -Be ($prodTask + 100000000)
+        $br = $Buildroots
+        $q = [ordered]@{
+            sessions = 'SELECT count(*) FROM sessions'; passwords = 'SELECT count(*) FROM users WHERE password IS NOT NULL'
+            hostsReady = 'SELECT count(*) FROM host WHERE ready'; hosts = 'SELECT count(*) FROM host'; channels = 'SELECT count(*) FROM host_channels'
+            tasks = "SELECT string_agg(id || ':' || state, ',' ORDER BY id) FROM task"
+            building = "SELECT state || ':' || (completion_time IS NOT NULL) FROM build WHERE id = 900"
+            repos = "SELECT string_agg(id || ':' || state, ',' ORDER BY id) FROM repo"
+            buildroots = "SELECT string_agg(b || ':' || state || ':' || coalesce(retire_event::text, ''), ',' ORDER BY b) FROM (SELECT $($br -eq 'buildroot' ? 'id' : 'buildroot_id') AS b, state, retire_event FROM $br) x"
+            taskSeq = "SELECT last_value FROM task_id_seq"
+        }
+        if ($Version -ne '1.10') { $q.tokens = 'SELECT count(*) FROM build_reservations WHERE token IS NOT NULL'; $q.reservations = 'SELECT count(*) FROM build_reservations' }
+        if ($Hosts -eq 'host_config') { $q.enabled = 'SELECT count(*) FROM host_config WHERE active AND enabled'; $q.oldEnabled = 'SELECT count(*) FROM host_config WHERE active IS NULL AND enabled' }
+        else { $q.enabled = 'SELECT count(*) FROM host WHERE enabled' }
+        if ($Version -notin '1.18', '1.10') { $q.proton = 'SELECT count(*) FROM proton_queue' }
+        if ($Version -eq '1.35') { $q.queues = 'SELECT (SELECT count(*) FROM repo_queue) + (SELECT count(*) FROM scheduler_task_runs) + (SELECT count(*) FROM scheduler_host_data) + (SELECT count(*) FROM scheduler_sys_data) + (SELECT count(*) FROM scheduler_task_refusals) + (SELECT count(*) FROM scheduler_log_messages)' }
+        $p = Read-Values $prod $db $q
+        $s = Read-Values $stg $live $q
+        $p.sessions | Should -Be '34'; $s.sessions | Should -Be '0'
+        $p.passwords | Should -Be '6'; $s.passwords | Should -Be '0'
+        if ($Version -ne '1.10') { $p.tokens | Should -Be '1'; $s.tokens | Should -Be '0'; $s.reservations | Should -Be '1' }
+        if ($Hosts -eq 'host_config') { $p.enabled | Should -Be '1'; $s.enabled | Should -Be '0'; $s.oldEnabled | Should -Be '2' }
+        else { $p.enabled | Should -Be '1'; $s.enabled | Should -Be '0' }
+        $p.hostsReady | Should -Be '1'; $s.hostsReady | Should -Be '0'; $s.hosts | Should -Be '2'
+        $p.channels | Should -Not -Be '0'; $s.channels | Should -Be '0'
+        $p.tasks | Should -Be '1:0,2:0,3:3'; $s.tasks | Should -Be '1:3,2:3,3:3'
+        $p.building | Should -Be '0:false'; $s.building | Should -Be '4:true'
+        $p.repos | Should -Be '900:0,901:1,902:2,903:3'; $s.repos | Should -Be '900:3,901:3,902:3,903:3'
+        $p.buildroots | Should -Be '900:1:,901:3:165' -Because 'an open buildroot has no retire event'
+        $s.buildroots | Should -Be '900:3:166,901:3:165'
+        if ($q.Contains('proton')) { $p.proton | Should -Be '1'; $s.proton | Should -Be '0' }
+        if ($q.Contains('queues')) { $p.queues | Should -Be '6'; $s.queues | Should -Be '0' }
+        [long] (Stg "SELECT nextval('task_id_seq')") | Should -Be ([long] $p.taskSeq + 100000000)
     }
 
     It 'Set-KojiSecondaryVolume re-points the builds and expires the repos staging made since' {
