@@ -34,10 +34,11 @@ public sealed class PgCluster : IDisposable
     /// <summary>The database holding the unchanged fixture; clone it with <see cref="CreateFixtureDatabase"/>.</summary>
     public const string FixtureTemplate = "koji_fixture_template";
 
-    public static PgCluster Start(IDictionary<string, string>? settings = null)
+    /// <param name="binDir">Server binaries of another major (tools/install-test-postgres.sh); default: Debian's newest.</param>
+    public static PgCluster Start(IDictionary<string, string>? settings = null, string? binDir = null)
     {
         CleanStale();
-        var bin = FindBinDir();
+        var bin = binDir ?? FindBinDir();
         var runAs = Environment.UserName == "root" || Environment.GetEnvironmentVariable("USER") == "root" || geteuid() == 0
             ? (Environment.GetEnvironmentVariable("KOJISTAGING_PG_USER") ?? "postgres")
             : null;
@@ -125,12 +126,37 @@ public sealed class PgCluster : IDisposable
             if (!_fixtureTemplateLoaded)
             {
                 CreateDatabase(FixtureTemplate);
-                PsqlFile(FixtureTemplate, Fixtures.ProdSql);
+                PsqlFile(FixtureTemplate, FixtureSqlForThisServer());
                 _fixtureTemplateLoaded = true;
             }
             CreateDatabase(name, FixtureTemplate);
         }
         return ConnectionString(name);
+    }
+
+    /// <summary>The server's major version (15 for 15.18).</summary>
+    public int Major => Query("SHOW server_version_num").Select(int.Parse).Single() / 10000;
+
+    private List<string> Query(string sql)
+    {
+        using var c = new NpgsqlConnection(ConnectionString());
+        c.Open();
+        using var cmd = new NpgsqlCommand(sql, c);
+        using var r = cmd.ExecuteReader();
+        var rows = new List<string>();
+        while (r.Read()) rows.Add(r.GetString(0));
+        return rows;
+    }
+
+    /// <summary>The fixture dump (pg_dump 15) without SET lines for settings an older server lacks (default_table_access_method on 11).</summary>
+    private string FixtureSqlForThisServer()
+    {
+        var known = Query("SELECT name FROM pg_settings").ToHashSet();
+        var lines = File.ReadLines(Fixtures.ProdSql).Where(l =>
+            !(l.StartsWith("SET ") && l.IndexOf(' ', 4) is var end && end > 4 && !known.Contains(l[4..end])));
+        var path = Path.Combine(Root, "fixture.sql");
+        File.WriteAllLines(path, lines);
+        return path;
     }
 
     public IDictionary<string, string> PgEnv() => new Dictionary<string, string>
@@ -150,6 +176,21 @@ public sealed class PgCluster : IDisposable
 
     private static string[] PsqlArgs(string database, string flag, string value) =>
         new[] { "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database, flag, value };
+
+    /// <summary>
+    /// Server binaries of another major, as tools/install-test-postgres.sh caches them: $KOJISTAGING_PG_CACHE/MAJOR/bin,
+    /// by default /var/cache/kojistaging/postgresql as root and ~/.cache/kojistaging/postgresql otherwise.
+    /// </summary>
+    public static string CachedBinDir(int major)
+    {
+        var cache = Environment.GetEnvironmentVariable("KOJISTAGING_PG_CACHE") is { Length: > 0 } c ? c
+            : geteuid() == 0 ? "/var/cache/kojistaging/postgresql"
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache/kojistaging/postgresql");
+        var bin = Path.Combine(cache, major.ToString(), "bin");
+        if (!File.Exists(Path.Combine(bin, "postgres")))
+            throw new InvalidOperationException($"PostgreSQL {major} server binaries are not in {bin}: run tools/install-test-postgres.sh (./build.sh does).");
+        return bin;
+    }
 
     private static string FindBinDir()
     {

@@ -5,7 +5,7 @@ namespace KojiStaging.TestServices;
 /// <summary>
 /// Starts a test service for Pester (or a person) and keeps it up until standard input closes.
 /// The first line written is JSON describing the service; everything is torn down on exit.
-///   pg [--fixture NAME]   a PostgreSQL cluster; with --fixture, a database NAME holding the prod fixture
+///   pg [--fixture NAME] [--timezone ZONE] [--major N]   a PostgreSQL cluster; with --fixture, a database NAME holding the prod fixture
 /// </summary>
 public static class Program
 {
@@ -45,7 +45,10 @@ public static class Program
 
     private static object StartPg(IReadOnlyDictionary<string, string> options, List<IDisposable> disposables)
     {
-        var pg = PgCluster.Start();
+        // --timezone ZONE: the server's TimeZone (Koji before 1.22 stored event times in it);
+        // --major N: a server of that major from tools/install-test-postgres.sh's cache instead of Debian's
+        var pg = PgCluster.Start(options.TryGetValue("timezone", out var zone) ? new Dictionary<string, string> { ["timezone"] = $"'{zone}'" } : null,
+            options.TryGetValue("major", out var major) ? PgCluster.CachedBinDir(int.Parse(major)) : null);
         disposables.Add(pg);
         string? fixtureDb = null;
         if (options.TryGetValue("fixture", out var name)) { pg.CreateFixtureDatabase(name); fixtureDb = name; }

@@ -86,18 +86,25 @@ public static class VolumeRepointer
         return new RepointOutcome(plan, volId, created, moved, expired, update);
     }
 
-    /// <summary>INIT/READY repos of <paramref name="tagIds"/> and of every tag that (currently) inherits from them → EXPIRED.</summary>
-    public static Task<int> ExpireReposAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<int> tagIds, CancellationToken ct) =>
-        tagIds.Count == 0 ? Task.FromResult(0) : conn.ExecuteAsync(new CommandDefinition("""
+    /// <summary>
+    /// INIT/READY repos of <paramref name="tagIds"/> and of every tag that (currently) inherits from them → EXPIRED;
+    /// repo.state_time (Koji 1.35 and later) records when, as the hub's repo_set_state does.
+    /// </summary>
+    public static async Task<int> ExpireReposAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<int> tagIds, CancellationToken ct)
+    {
+        if (tagIds.Count == 0) return 0;
+        var stateTime = (await KojiCatalog.ReadAsync(conn, tx, ct)).HasColumn("repo", "state_time") ? ", state_time = now()" : "";
+        return await conn.ExecuteAsync(new CommandDefinition($"""
             WITH RECURSIVE affected(tag_id) AS (
                 SELECT unnest(@tags)
                 UNION
                 SELECT ti.tag_id FROM tag_inheritance ti JOIN affected a ON ti.parent_id = a.tag_id WHERE ti.active
             )
-            UPDATE repo SET state = @expired, state_time = now()
+            UPDATE repo SET state = @expired{stateTime}
             WHERE state IN (@init, @ready) AND tag_id IN (SELECT tag_id FROM affected)
             """, new { tags = tagIds.ToArray(), expired = KojiBuildStates.RepoExpired, init = KojiBuildStates.RepoInit, ready = KojiBuildStates.RepoReady },
             tx, commandTimeout: 0, cancellationToken: ct));
+    }
 
     /// <summary>A random sample of the COMPLETE builds the volume is to serve (those to move and those already on it).</summary>
     public static async Task<IReadOnlyList<BuildNvr>> SampleAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, string volume, int syncedEvent, int size) =>

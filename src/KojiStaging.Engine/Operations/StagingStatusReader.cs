@@ -30,8 +30,11 @@ public sealed class StagingStatusReader
                      ?? markers.LastOrDefault(m => m.EventId is not null);
         DateTimeOffset? syncedTime = null;
         if (synced?.EventId is int e && await TableExists(conn, "events", ct))
-            syncedTime = await conn.ExecuteScalarAsync<DateTime?>(new CommandDefinition("SELECT time FROM events WHERE id = @e", new { e }, cancellationToken: ct)) is DateTime t
-                ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)) : null;
+        {
+            var time = await EventTimes.ExpressionAsync(conn, EventTimes.RecordedZone(markers), ct: ct).ConfigureAwait(false);
+            syncedTime = await conn.ExecuteScalarAsync<DateTime?>(new CommandDefinition($"SELECT {time} FROM events WHERE id = @e", new { e }, cancellationToken: ct)) is DateTime t
+                ? EventTimes.Utc(t) : null;
+        }
 
         var volumes = await ReadVolumes(conn, topDir, ct).ConfigureAwait(false);
         var generations = await ReadGenerations(conn, staging, ct).ConfigureAwait(false);
@@ -42,12 +45,13 @@ public sealed class StagingStatusReader
         {
             log.LogInformation("Reading production's last event from {Source} (read-only)", source);
             await using var prod = await PgConnector.OpenAsync(source.SourceConnectionString, "source", ct).ConfigureAwait(false);
+            var prodTimeSql = await EventTimes.ExpressionAsync(prod, null, ct: ct).ConfigureAwait(false);
             var last = await prod.QuerySingleOrDefaultAsync<(int id, DateTime time)?>(
-                new CommandDefinition("SELECT id, time FROM events ORDER BY id DESC LIMIT 1", cancellationToken: ct)).ConfigureAwait(false);
+                new CommandDefinition($"SELECT id, {prodTimeSql} FROM events ORDER BY id DESC LIMIT 1", cancellationToken: ct)).ConfigureAwait(false);
             if (last is { } l)
             {
                 prodLast = l.id;
-                prodTime = new DateTimeOffset(DateTime.SpecifyKind(l.time, DateTimeKind.Utc));
+                prodTime = EventTimes.Utc(l.time);
                 if (synced?.EventId is int se) behind = l.id - se;
             }
             if (syncedTime is { } st)

@@ -18,6 +18,12 @@ public sealed class StrategyEstimator
 {
     /// <summary>Index builds and constraint checks after the data copy: a refresh takes about this many times the bare copy (issue 2's measurements of pg_restore put copying at a quarter; Sync-KojiStagingDb overlaps them).</summary>
     public const double DbRefreshFactor = 2.5;
+    /// <summary>
+    /// Signed copies as Test-KojiStaging counts them (data/signed/KEY/…): an rpmsigs row with the empty sigkey is the
+    /// unsigned header Koji caches, not a copy; RPMs of external repos have no files here.
+    /// </summary>
+    internal const string SignedCopiesSql =
+        "SELECT count(*), coalesce(sum(r.size), 0)::bigint FROM rpmsigs s JOIN rpminfo r ON r.id = s.rpm_id WHERE s.sigkey <> '' AND r.external_repo_id = 0";
     private const long DbSampleBytes = 64L << 20, TreeSampleBytes = 256L << 20;
 
     public async Task<(ProductionFigures Figures, IReadOnlyList<StrategyEstimate> Estimates)> EstimateAsync(
@@ -31,7 +37,7 @@ public sealed class StrategyEstimator
         var builds = await Scalar(conn, "SELECT count(*) FROM build", ct);
         var (rpms, rpmBytes) = await conn.QuerySingleAsync<(long, long)>(new CommandDefinition("SELECT count(*), coalesce(sum(size), 0)::bigint FROM rpminfo WHERE external_repo_id = 0", cancellationToken: ct));
         var archiveBytes = await Scalar(conn, "SELECT coalesce(sum(size), 0)::bigint FROM archiveinfo", ct);
-        var (signed, signedBytes) = await conn.QuerySingleAsync<(long, long)>(new CommandDefinition("SELECT count(*), coalesce(sum(r.size), 0)::bigint FROM rpmsigs s JOIN rpminfo r ON r.id = s.rpm_id", cancellationToken: ct));
+        var (signed, signedBytes) = await conn.QuerySingleAsync<(long, long)>(new CommandDefinition(SignedCopiesSql, cancellationToken: ct));
         long? subsetBytes = null, subsetBuilds = null;
         if (tags.Length > 0)
             (subsetBuilds, subsetBytes) = await conn.QuerySingleAsync<(long, long)>(new CommandDefinition("""

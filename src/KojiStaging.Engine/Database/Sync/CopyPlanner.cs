@@ -22,13 +22,15 @@ public static class CopyPlanner
     {
         var total = Math.Max(1, tables.Sum(t => t.Bytes));
         var plans = new List<TablePlan>();
+        var catalog = KojiCatalog.From(tables.Select(t => (t.Name, (IEnumerable<string>)t.Columns)));
+        var forms = rules.Select(r => (Rule: r, Form: r.ResolveFor(catalog).Form)).Where(x => x.Form is not null).ToList();
         foreach (var t in tables)
         {
             var applied = new List<string>();
             var columns = new Dictionary<string, string>(StringComparer.Ordinal);
             var skip = excludedTables.Contains(t.DisplayName) || excludedTables.Contains(t.Name);
-            foreach (var rule in rules)
-                foreach (var tr in rule.Transforms.Where(x => x.Matches(t.Name)))
+            foreach (var (rule, form) in forms)
+                foreach (var tr in form!.Transforms.Where(x => x.Matches(t.Name)))
                 {
                     if (tr.SkipRows) { skip = true; applied.Add(rule.Name); }
                     foreach (var (col, template) in tr.Columns ?? new Dictionary<string, string>())

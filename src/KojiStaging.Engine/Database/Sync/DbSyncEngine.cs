@@ -53,7 +53,13 @@ public sealed class DbSyncEngine
         GenerationNames.Validate(live);
         await using var snapshot = await SourceSnapshot.OpenAsync(sourceCs, ct).ConfigureAwait(false);
         log.LogInformation("Source {Source}: snapshot {Snapshot}, synced event {Event} ({Time:u})", o.Source, snapshot.SnapshotId, snapshot.SyncedEvent, snapshot.SyncedEventTime);
+        if (!snapshot.EventTimesHaveZone && snapshot.TimeZoneSetByClient)
+            log.LogWarning("Event times have no time zone (Koji before 1.22) and are read in TimeZone {Zone}, which this client set (PGTZ or the connection string), not the server: unset it if the hub writes in the server's", snapshot.TimeZone);
+        else if (!snapshot.EventTimesHaveZone)
+            log.LogInformation("Event times have no time zone (Koji before 1.22): read in the source server's TimeZone {Zone}", snapshot.TimeZone);
         await using var swapper = await GenerationSwapper.OpenAsync(targetBase, live, log, ct).ConfigureAwait(false);
+        var stagingVersion = await swapper.Connection.ExecuteScalarAsync<int>("SELECT current_setting('server_version_num')::int").ConfigureAwait(false);
+        PgVersionSupport.CheckPair(snapshot.ServerVersionNum, stagingVersion, o.Source.ToString(), server);
         swapper.FaultHook = o.FaultHook;
         if (o.SwapAttempts is { } attempts) swapper.SwapAttempts = attempts;
         var leftovers = await StagingRecovery.FindAsync(swapper, ct).ConfigureAwait(false);
@@ -61,13 +67,18 @@ public sealed class DbSyncEngine
         var liveMarked = liveExists && await CheckLiveAsync(o, targetBase, server, live, snapshot, log, ct).ConfigureAwait(false);
         liveExists |= leftovers.Any(l => l.Kind == StagingRecovery.LiveMissing);
 
+        var pgDump = PgVersionSupport.FindPgDump(snapshot.ServerVersionNum);
         var tables = await SourceCatalog.ReadTablesAsync(snapshot.Connection, ct).ConfigureAwait(false);
         var unknown = o.ExcludeTableData.Where(x => !tables.Any(t => t.DisplayName == x || t.Name == x)).ToList();
         if (unknown.Count > 0)
             throw new StagingException("ExcludedTableUnknown", StagingErrorCategory.InvalidArgument,
                 $"-ExcludeTableData names table(s) the source does not have: {string.Join(", ", unknown)}.", unknown[0]);
         var plans = CopyPlanner.Plan(tables, rules, o.ExcludeTableData, workers, snapshot.SyncedEvent);
-        var applied = rules.Where(r => r.MovesSequences || plans.Any(p => p.Rules.Contains(r.Name))).Select(r => r.Name).ToList();
+        var sanitize = SanitizeOutcome.Resolve(rules, KojiCatalog.From(tables.Select(t => (t.Name, (IEnumerable<string>)t.Columns))));
+        var applied = sanitize.Applied.ToList();
+        foreach (var n in sanitize.NotApplicable)
+            if (n.Guards is not null) log.LogWarning("Sanitise rule {Rule} is not applicable ({Reason}): if this Koji keeps {Guards} elsewhere, they reach staging unchanged", n.Rule, n.Reason, n.Guards);
+            else log.LogInformation("Sanitise rule {Rule} is not applicable ({Reason})", n.Rule, n.Reason);
         var excluded = plans.Where(p => p.RowsSkipped && (o.ExcludeTableData.Contains(p.Table.Name) || o.ExcludeTableData.Contains(p.Table.DisplayName)))
             .Select(p => p.Table.DisplayName).ToList();
 
@@ -79,7 +90,7 @@ public sealed class DbSyncEngine
         var previousName = liveExists ? swapper.NameFor("gen", stamp) : null;
         var afterSwap = (previousName is null ? existingGens : existingGens.Prepend(previousName)).ToList();
         var plan = new SyncPlan(server, live, liveExists, liveMarked, fresh, previousName, afterSwap.Skip(keep).ToList(),
-            o.Source.ToString(), snapshot.SyncedEvent, plans.Count, tables.Sum(t => t.Bytes), applied, excluded)
+            o.Source.ToString(), snapshot.SyncedEvent, plans.Count, tables.Sum(t => t.Bytes), applied, excluded, sanitize.NotApplicableText)
             { Repairs = leftovers.Select(l => l.Repair).ToList() };
         log.LogInformation("Plan: {Plan}", plan.Describe());
         if (o.Approve is not null && !await o.Approve(plan).ConfigureAwait(false)) return null;
@@ -108,10 +119,11 @@ public sealed class DbSyncEngine
         {
             var postData = await Timed("Schema", 5, async () =>
             {
-                var pre = SchemaDump.DumpAsync(sourceCs, snapshot.SnapshotId, "pre-data", Array.Empty<string>(), ct);
-                var post = SchemaDump.DumpAsync(sourceCs, snapshot.SnapshotId, "post-data", Array.Empty<string>(), ct);
+                var pre = SchemaDump.DumpAsync(sourceCs, snapshot.SnapshotId, "pre-data", Array.Empty<string>(), ct, pgDump);
+                var post = SchemaDump.DumpAsync(sourceCs, snapshot.SnapshotId, "post-data", Array.Empty<string>(), ct, pgDump);
                 await using var conn = await loader.OpenTargetAsync(ct).ConfigureAwait(false);
-                await conn.ExecuteAsync(new CommandDefinition(await pre.ConfigureAwait(false), cancellationToken: ct)).ConfigureAwait(false);
+                var known = (await conn.QueryAsync<string>("SELECT name FROM pg_settings").ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+                await conn.ExecuteAsync(new CommandDefinition(PgVersionSupport.ForTarget(await pre.ConfigureAwait(false), known), cancellationToken: ct)).ConfigureAwait(false);
                 var sequences = await SourceCatalog.ReadSequencesAsync(snapshot.Connection, ct).ConfigureAwait(false);
                 foreach (var s in sequences.Where(s => s.LastValue is not null))
                     await conn.ExecuteAsync(new CommandDefinition($"SELECT pg_catalog.setval({Ident.Literal(s.QualifiedName)}, {s.LastValue}, true)", cancellationToken: ct)).ConfigureAwait(false);
@@ -133,7 +145,8 @@ public sealed class DbSyncEngine
                 await StagingMarker.EnsureTableAsync(conn).ConfigureAwait(false);
                 await StagingMarker.AppendAsync(conn, "sync", o.Source.ToString(), snapshot.SyncedEvent, new
                 {
-                    syncedEventTime = snapshot.SyncedEventTime, sourceIdentity = snapshot.Identity.ToRecord(), rulesApplied = applied, excludedTables = excluded,
+                    syncedEventTime = snapshot.SyncedEventTime, sourceTimeZone = snapshot.TimeZone, sourceIdentity = snapshot.Identity.ToRecord(), rulesApplied = applied,
+                    rulesNotApplicable = sanitize.NotApplicableText, sanitizeForms = sanitize.Forms, excludedTables = excluded,
                     postSyncSql = o.PostSyncSql.Select(Path.GetFileName).ToArray(), sequenceOffset = o.SequenceOffset, live,
                 }).ConfigureAwait(false);
                 return await CountAsync(conn, ct).ConfigureAwait(false);
@@ -156,7 +169,8 @@ public sealed class DbSyncEngine
             DroppedGenerations = dropped, GenerationsNotDropped = kept, Repairs = repairs, SyncedEvent = snapshot.SyncedEvent, SyncedEventTime = snapshot.SyncedEventTime,
             Source = o.Source.ToString(), Builds = counts.GetValueOrDefault("build"), Rpms = counts.GetValueOrDefault("rpminfo"),
             TagListings = counts.GetValueOrDefault("tag_listing"), RowCounts = counts, BytesCopied = loader.BytesCopied,
-            RulesApplied = applied, ExcludedTables = excluded, PhaseDurations = phases, Duration = total.Elapsed,
+            RulesApplied = applied, RulesNotApplicable = sanitize.NotApplicableText, SanitizeForms = sanitize.Forms, ExcludedTables = excluded,
+            PhaseDurations = phases, Duration = total.Elapsed,
         };
 
         async Task Hook(string point, CancellationToken c)

@@ -31,7 +31,7 @@ public sealed record DbSyncOptions
 public sealed record SyncPlan(
     string Server, string Live, bool LiveExists, bool LiveMarked, string NewDatabase, string? PreviousGeneration,
     IReadOnlyList<string> GenerationsToDrop, string Source, int SyncedEvent, int Tables, long SourceBytes,
-    IReadOnlyList<string> RulesApplied, IReadOnlyList<string> ExcludedTables)
+    IReadOnlyList<string> RulesApplied, IReadOnlyList<string> ExcludedTables, IReadOnlyList<string>? RulesNotApplicable = null)
 {
     /// <summary>What an interrupted earlier sync left, repaired before anything else (see StagingRecovery).</summary>
     public IReadOnlyList<string> Repairs { get; init; } = Array.Empty<string>();
@@ -46,6 +46,7 @@ public sealed record SyncPlan(
         });
         if (GenerationsToDrop.Count > 0) lines.Add($"drop old generation(s) {string.Join(", ", GenerationsToDrop)}");
         lines.Add($"sanitise: {(RulesApplied.Count == 0 ? "none" : string.Join(", ", RulesApplied))}");
+        if (RulesNotApplicable is { Count: > 0 }) lines.Add(string.Join(", ", RulesNotApplicable));
         if (ExcludedTables.Count > 0) lines.Add($"table data not copied: {string.Join(", ", ExcludedTables)}");
         return string.Join("; ", lines);
     }

@@ -24,6 +24,10 @@ public sealed class DbSyncResult
     public IReadOnlyDictionary<string, long> RowCounts { get; init; } = new Dictionary<string, long>();
     public long BytesCopied { get; init; }
     public IReadOnlyList<string> RulesApplied { get; init; } = Array.Empty<string>();
+    /// <summary>Active rules this source gives nothing to act on: "ReservationTokens: not applicable (no table build_reservations)".</summary>
+    public IReadOnlyList<string> RulesNotApplicable { get; init; } = Array.Empty<string>();
+    /// <summary>Rule → the schema form it took on this source ("Hosts" → "host.enabled" before Koji 1.16, "host_config" after).</summary>
+    public IReadOnlyDictionary<string, string> SanitizeForms { get; init; } = new Dictionary<string, string>();
     public IReadOnlyList<string> ExcludedTables { get; init; } = Array.Empty<string>();
     public IReadOnlyDictionary<string, TimeSpan> PhaseDurations { get; init; } = new Dictionary<string, TimeSpan>();
     public TimeSpan Duration { get; init; }

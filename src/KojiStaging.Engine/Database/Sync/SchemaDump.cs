@@ -42,10 +42,10 @@ public static partial class SchemaDump
 
     /// <summary>Runs pg_dump for one section and returns its SQL (psql meta-commands removed).</summary>
     public static async Task<string> DumpAsync(string sourceConnectionString, string snapshotId, string section,
-        IEnumerable<string> extraArgs, CancellationToken ct)
+        IEnumerable<string> extraArgs, CancellationToken ct, string? pgDump = null)
     {
         var b = new NpgsqlConnectionStringBuilder(sourceConnectionString);
-        var psi = new ProcessStartInfo(FindPgDump())
+        var psi = new ProcessStartInfo(pgDump ?? FindPgDump())
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
             StandardOutputEncoding = Encoding.UTF8,

@@ -34,12 +34,14 @@ public static class SourceCatalog
 
     public static async Task<IReadOnlyList<SourceTable>> ReadTablesAsync(NpgsqlConnection conn, CancellationToken ct)
     {
-        var tidRanges = await conn.ExecuteScalarAsync<int>(new CommandDefinition("SELECT current_setting('server_version_num')::int", cancellationToken: ct)).ConfigureAwait(false) >= 140000;
+        var version = await conn.ExecuteScalarAsync<int>(new CommandDefinition("SELECT current_setting('server_version_num')::int", cancellationToken: ct)).ConfigureAwait(false);
+        var tidRanges = version >= 140000;
+        var notGenerated = version >= 120000 ? "AND a.attgenerated = ''" : ""; // generated columns (12+) are not copied
         var blockSize = await conn.ExecuteScalarAsync<long>(new CommandDefinition("SELECT current_setting('block_size')::bigint", cancellationToken: ct)).ConfigureAwait(false);
         var rows = await conn.QueryAsync<(string schema, string name, float reltuples, long bytes, string[] cols, string? splitcol)>(new CommandDefinition($"""
             SELECT n.nspname, c.relname, c.reltuples, pg_relation_size(c.oid),
                    ARRAY(SELECT a.attname::text FROM pg_attribute a
-                         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+                         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped {notGenerated}
                          ORDER BY a.attnum),
                    (SELECT a.attname::text FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
                     WHERE i.indrelid = c.oid AND i.indisprimary AND i.indnatts = 1 AND a.atttypid IN ('int4'::regtype, 'int8'::regtype)

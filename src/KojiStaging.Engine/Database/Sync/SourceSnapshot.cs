@@ -25,6 +25,14 @@ public sealed class SourceSnapshot : IAsyncDisposable
     public int SyncedEvent { get; private set; }
     public DateTimeOffset SyncedEventTime { get; private set; }
     public ServerIdentity Identity { get; private set; } = null!;
+    /// <summary>The source session's TimeZone: how Koji before 1.22 wrote events.time (timestamp without time zone).</summary>
+    public string TimeZone { get; private set; } = "UTC";
+    /// <summary>The TimeZone came from this client (PGTZ, the connection string), not the server: the hub may have written in another.</summary>
+    public bool TimeZoneSetByClient { get; private set; }
+    /// <summary>events.time is timestamptz (Koji 1.22 and later).</summary>
+    public bool EventTimesHaveZone { get; private set; }
+    /// <summary>server_version_num of the source (150018 for 15.18).</summary>
+    public int ServerVersionNum { get; private set; }
     public NpgsqlConnection Connection => _conn;
 
     /// <param name="sourceConnectionString">Must come from KojiDatabaseConnection.SourceConnectionString (read-only).</param>
@@ -44,8 +52,14 @@ public sealed class SourceSnapshot : IAsyncDisposable
             if (!hasEvents)
                 throw new StagingException("SourceNotKoji", StagingErrorCategory.InvalidData,
                     $"The source database has no 'events' table; it does not look like a Koji database ({PgConnectionFactory.Describe(sourceConnectionString)}).");
+            var zone = await conn.QuerySingleAsync<(string setting, string source)>(new CommandDefinition(
+                "SELECT setting, source FROM pg_settings WHERE name = 'TimeZone'", transaction: tx, cancellationToken: ct)).ConfigureAwait(false);
+            (s.TimeZone, s.TimeZoneSetByClient) = (zone.setting, zone.source == "client");
+            s.EventTimesHaveZone = await EventTimes.HaveZoneAsync(conn, tx, ct).ConfigureAwait(false);
+            s.ServerVersionNum = await conn.ExecuteScalarAsync<int>(new CommandDefinition("SELECT current_setting('server_version_num')::int", transaction: tx, cancellationToken: ct)).ConfigureAwait(false);
+            var time = await EventTimes.ExpressionAsync(conn, null, tx: tx, ct: ct).ConfigureAwait(false);
             var ev = await conn.QuerySingleAsync<(int? id, DateTime? time)>(new CommandDefinition(
-                "SELECT id, time FROM events WHERE id = (SELECT max(id) FROM events)", transaction: tx, cancellationToken: ct)).ConfigureAwait(false);
+                $"SELECT id, {time} FROM events WHERE id = (SELECT max(id) FROM events)", transaction: tx, cancellationToken: ct)).ConfigureAwait(false);
             s.SyncedEvent = ev.id ?? 0;
             s.SyncedEventTime = ev.time is { } t ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)) : DateTimeOffset.MinValue;
             return s;

@@ -17,8 +17,9 @@ public sealed class SyncedEventCheck : IStagingCheck
             return StagingCheckResult.Fail(Name, $"No 'sync' entry in the marker: nothing records which production event this copy holds (newest event here: {newest?.ToString() ?? "none"}).",
                 "Refresh staging with Sync-KojiStagingDb; it records the synced event that Set-KojiSecondaryVolume and New-NetAppSnapshot rely on.");
         var ev = sync.EventId!.Value;
+        var timeSql = await EventTimes.ExpressionAsync(conn, EventTimes.RecordedZone(await StagingMarker.ReadAsync(conn, "sync")));
         var (found, time, now) = await conn.QuerySingleAsync<(bool, DateTime?, DateTime)>(
-            "SELECT EXISTS (SELECT 1 FROM events WHERE id = @ev), (SELECT time FROM events WHERE id = @ev), now()", new { ev });
+            $"SELECT EXISTS (SELECT 1 FROM events WHERE id = @ev), (SELECT {timeSql} FROM events WHERE id = @ev), now()", new { ev });
         if (!found || time is null)
             return StagingCheckResult.Fail(Name, $"The synced event {ev} is not in the events table (newest: {newest}): the marker does not describe this database.",
                 "Refresh staging with Sync-KojiStagingDb.");

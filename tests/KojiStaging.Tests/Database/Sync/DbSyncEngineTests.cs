@@ -11,7 +11,7 @@ public class DbSyncEngineTests
 {
     private static readonly HashSet<string> Sanitised = new()
     {
-        "sessions", "users", "build_reservations", "host_config", "host_channels", "task", "build", "repo",
+        "sessions", "users", "build_reservations", "host", "host_config", "host_channels", "task", "build", "repo",
         "standard_buildroot", "proton_queue", "repo_queue",
     };
 
@@ -118,6 +118,10 @@ public class DbSyncEngineTests
         Assert.Equal(11, await SyncCase.QueryAsync<long>(cs, "SELECT count(*) FROM users"));
         Assert.Equal(0, await SyncCase.QueryAsync<long>(cs, "SELECT count(*) FROM host_config WHERE active AND enabled"));
         Assert.Equal(0, await SyncCase.QueryAsync<long>(cs, "SELECT count(*) FROM host_channels"));
+        Assert.Equal(0, await SyncCase.QueryAsync<long>(cs, "SELECT count(*) FROM host WHERE ready"));
+        Assert.Equal("host_config", r.SanitizeForms["Hosts"]);
+        Assert.Equal("standard_buildroot", r.SanitizeForms["Buildroots"]);
+        Assert.Empty(r.RulesNotApplicable);
         Assert.Equal(0, await SyncCase.QueryAsync<long>(cs, "SELECT count(*) FROM task WHERE state IN (0, 1, 4)"));
         Assert.Equal(3, await SyncCase.QueryAsync<long>(cs, "SELECT count(*) FROM task WHERE state = 3"));
         Assert.Equal(0, await SyncCase.QueryAsync<long>(cs, "SELECT count(*) FROM build WHERE state = 0"));
