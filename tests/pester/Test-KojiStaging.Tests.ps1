@@ -19,7 +19,8 @@ Describe 'Test-KojiStaging' {
         foreach ($name in 'Database', 'SyncedEvent', 'Secrets', 'Sequences') { ($r | Where-Object Name -eq $name).Status | Should -Be 'Fail' -Because $name }
         ($r | Where-Object Name -eq 'Secrets').Detail | Should -Match '34 sessions rows'
         Test-KojiStaging -Connection $cs -TopDir $top -Quiet | Should -BeFalse
-        ($r | Format-Table | Out-String) | Should -Match 'Status\s+Name\s+Detail\s+Advice'
+        ($r | Format-Table | Out-String) | Should -Match 'Status\s+Name\s+Detail'
+        ($r | Format-List | Out-String) | Should -Match 'Advice\s+:'
     }
 
     It 'passes once the copy is marked, sanitised and its sequences raised' {
