@@ -15,6 +15,9 @@ public abstract class KojiStagingCmdlet : PSCmdlet, IDisposable
 
     protected CancellationToken StopToken => _stopping.Token;
 
+    /// <summary>Least time between two progress redraws (the latest report per activity is kept meanwhile).</summary>
+    internal const int ProgressIntervalMs = 250;
+
     protected override void StopProcessing() => _stopping.Cancel();
 
     public void Dispose()
@@ -34,10 +37,14 @@ public abstract class KojiStagingCmdlet : PSCmdlet, IDisposable
 
         var task = Task.Run(() => work(scope));
         task.ContinueWith(_ => queue.CompleteAdding(), TaskScheduler.Default);
+        var sinceDraw = System.Diagnostics.Stopwatch.StartNew();
         while (!queue.IsCompleted)
         {
             if (queue.TryTake(out var action, 100)) action();
+            // A few redraws a second: the host renders every record, and a busy console must not slow the pipeline thread.
+            if (sinceDraw.ElapsedMilliseconds < ProgressIntervalMs) continue;
             foreach (var record in progress.Drain()) WriteProgress(record);
+            sinceDraw.Restart();
         }
         foreach (var record in progress.Drain()) WriteProgress(record);
         progress.CompleteAll(WriteProgress);

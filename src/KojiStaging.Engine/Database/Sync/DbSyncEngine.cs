@@ -50,7 +50,11 @@ public sealed class DbSyncEngine
         Task Timed0(string name, int pct, Func<Task> work) => Timed(name, pct, async () => { await work().ConfigureAwait(false); return 0; });
 
         Phase("Connecting", 0);
-        await using var snapshot = await SourceSnapshot.OpenAsync(sourceCs, ct).ConfigureAwait(false);
+        // With a confirmation to ask, this first snapshot only serves the plan: it is released before the question
+        // and a fresh one taken after the answer, so production holds no transaction (no xmin) while a person decides.
+        var snapshot = await SourceSnapshot.OpenAsync(sourceCs, ct).ConfigureAwait(false);
+        await using var releaseSnapshot = new Releaser(() => snapshot.DisposeAsync());
+        var waited = TimeSpan.Zero;
         log.LogInformation("Source {Source}: snapshot {Snapshot}, synced event {Event} ({Time:u})", o.Source, snapshot.SnapshotId, snapshot.SyncedEvent, snapshot.SyncedEventTime);
         await using var admin = await OpenAdminAsync(targetBase, ct).ConfigureAwait(false);
         var swapper = new GenerationSwapper(admin, live, log);
@@ -89,7 +93,19 @@ public sealed class DbSyncEngine
         var plan = new SyncPlan(server, live, liveExists, liveMarked, fresh, previousName, afterSwap.Skip(keep).ToList(),
             o.Source.ToString(), snapshot.SyncedEvent, plans.Count, tables.Sum(t => t.Bytes), applied, excluded);
         log.LogInformation("Plan: {Plan}", plan.Describe());
-        if (o.Approve is not null && !await o.Approve(plan).ConfigureAwait(false)) return null;
+        if (o.Approve is not null)
+        {
+            await snapshot.DisposeAsync().ConfigureAwait(false);
+            var asking = Stopwatch.StartNew();
+            var approved = await o.Approve(plan).ConfigureAwait(false);
+            waited = asking.Elapsed;   // Duration counts the work, not the time the operator took to answer
+            if (!approved) return null;
+            snapshot = await SourceSnapshot.OpenAsync(sourceCs, ct).ConfigureAwait(false);
+            log.LogInformation("Snapshot {Snapshot} taken after the confirmation: synced event {Event} ({Time:u})", snapshot.SnapshotId, snapshot.SyncedEvent, snapshot.SyncedEventTime);
+            tables = await SourceCatalog.ReadTablesAsync(snapshot.Connection, ct).ConfigureAwait(false);
+            plans = CopyPlanner.Plan(tables, rules, o.ExcludeTableData, workers, snapshot.SyncedEvent);
+            applied = rules.Where(r => r.MovesSequences || plans.Any(p => p.Rules.Contains(r.Name))).Select(r => r.Name).ToList();
+        }
 
         await swapper.LockAsync(ct).ConfigureAwait(false);
         foreach (var stale in await swapper.GenerationsAsync("new", ct).ConfigureAwait(false))
@@ -103,7 +119,17 @@ public sealed class DbSyncEngine
         catch (PostgresException ex) { throw PgConnector.Translate(ex, targetBase, "staging"); }
         log.LogInformation("Created {Database}", fresh);
         var freshCs = PgConnectionFactory.WithDatabase(targetBase, fresh);
-        var loader = new ParallelLoader(snapshot, freshCs, scope, o.FaultHook);
+        var loadClock = new Stopwatch();
+        var loader = new ParallelLoader(snapshot, freshCs, scope, o.FaultHook) { OverallProgress = LoadProgress };
+        // The parent bar of the long phase: overall bytes copied (10 % → 80 %) and the time left at the rate so far.
+        void LoadProgress(long done, long all)
+        {
+            var fraction = Math.Clamp((double)done / Math.Max(1, all), 0, 1);
+            var seconds = loadClock.Elapsed.TotalSeconds;
+            var eta = fraction >= 0.01 && seconds > 0 ? (int)Math.Min(int.MaxValue, seconds * (1 - fraction) / fraction) : -1;
+            scope.Progress.Report(new StagingProgress(1, $"Sync-KojiStagingDb {server}/{live}",
+                $"Data and indexes: {done / 1048576.0:F1} of ~{all / 1048576.0:F1} MiB copied", 10 + (int)(70 * fraction), SecondsRemaining: eta));
+        }
         try
         {
             var postData = await Timed("Schema", 5, async () =>
@@ -118,7 +144,7 @@ public sealed class DbSyncEngine
                 var keys = await SourceCatalog.ReadKeyIndexesAsync(snapshot.Connection, ct).ConfigureAwait(false);
                 return KeyIndexSplitter.Split(SchemaDump.ParsePostData(await post.ConfigureAwait(false)), keys);
             }).ConfigureAwait(false);
-            await Timed0("Data and indexes", 10, () => loader.LoadAsync(plans, postData, workers, ct)).ConfigureAwait(false);
+            await Timed0("Data and indexes", 10, () => { loadClock.Start(); return loader.LoadAsync(plans, postData, workers, ct); }).ConfigureAwait(false);
             await Timed0("Foreign keys", 80, async () =>
             {
                 await loader.ForeignKeysAsync(postData, o.ValidateForeignKeys, workers, ct).ConfigureAwait(false);
@@ -150,7 +176,7 @@ public sealed class DbSyncEngine
                 DroppedGenerations = dropped, SyncedEvent = snapshot.SyncedEvent, SyncedEventTime = snapshot.SyncedEventTime,
                 Source = o.Source.ToString(), Builds = counts.GetValueOrDefault("build"), Rpms = counts.GetValueOrDefault("rpminfo"),
                 TagListings = counts.GetValueOrDefault("tag_listing"), RowCounts = counts, BytesCopied = loader.BytesCopied,
-                RulesApplied = applied, ExcludedTables = excluded, PhaseDurations = phases, Duration = total.Elapsed,
+                RulesApplied = applied, ExcludedTables = excluded, PhaseDurations = phases, Duration = total.Elapsed - waited,
             };
         }
         catch (Exception ex)
@@ -215,5 +241,11 @@ public sealed class DbSyncEngine
             if (await conn.ExecuteScalarAsync<bool>($"SELECT to_regclass('public.{t}') IS NOT NULL").ConfigureAwait(false))
                 counts[t] = await conn.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT count(*) FROM public.{Ident.Quote(t)}", cancellationToken: ct, commandTimeout: 0)).ConfigureAwait(false);
         return counts;
+    }
+
+    /// <summary>Disposes whatever the callback names at the end of the scope (the snapshot variable is replaced once).</summary>
+    private sealed class Releaser(Func<ValueTask> release) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => release();
     }
 }
