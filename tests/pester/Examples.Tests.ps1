@@ -1,6 +1,6 @@
 # Every example in docs/cmdlets/*.md (and the README's pipeline) is code an operator will paste. Each one must
-# parse and bind: every KojiStaging cmdlet it calls has the parameters it names. The examples of the database and
-# file-tree strategies also run, as written, against the demo's setup (tools/Demo.ps1: a production cluster with
+# parse and bind: every KojiStaging cmdlet it calls has the parameters it names. The examples of the database,
+# file-tree and ONTAP strategies also run, as written, against the demo's setup (tools/Demo.ps1: a production cluster with
 # the fixture database and its file tree, a staging cluster, staging's topdir with production's tree at vol/prod).
 #
 # The mapping from the documents' names to the demo's (applied to the example's text before it runs):
@@ -15,18 +15,22 @@
 #   prompts and defaults $PSDefaultParameterValues: Sync-KojiStagingDb -Confirm:$false (the operator's Yes),
 #                        -TopDir of Set-KojiSecondaryVolume/Test-KojiStaging (their default /mnt/koji), and as
 #                        non-root -AllowWritable (vol/prod is then a symlink, not a read-only mount)
-# Not run here (they bind-check only): ONTAP (NetApp cmdlets, Get-KojiStagingStatus examples 4 and 6: an ONTAP
-# cluster and a SecretManagement vault), overlay snapshots (root and overlayfs), Copy-KojiSubset and
+#   ONTAP                netapp01.example.org, svm_koji, fedora_koji → the ONTAP emulator, svm1, koji_prod; $cred and
+#                        Get-Secret (a SecretManagement vault) → the emulator's user; -SkipCertificateCheck (its
+#                        self-signed certificate); Remove-NetAppSnapshot -Confirm:$false (the operator's Yes); the
+#                        leftover snapshot of Remove-NetAppSnapshot's example 3 is made in the emulator first
+# Not run here (they bind-check only): overlay snapshots (root and overlayfs), Copy-KojiSubset and
 # New-KojiStagingDatabase (a Koji hub URL and pg_dump of a named host), Register/Unregister and
 # Invoke-KojiStagingResync (systemd units and configurations under /etc). Their cmdlets run in their own suites.
 BeforeDiscovery {
     $repo = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
     $runHere = 'README', 'Sync-KojiStagingDb', 'Set-KojiSecondaryVolume', 'Test-KojiStaging', 'Get-KojiStagingStatus', 'Invoke-KojiStagingSql',
-        'Compare-KojiStagingStrategy', 'Copy-KojiVolume'
-    $notHere = @{ 'Get-KojiStagingStatus' = 4, 6 }
+        'Compare-KojiStagingStrategy', 'Copy-KojiVolume', 'New-NetAppSnapshot', 'Get-NetAppSnapshot', 'Remove-NetAppSnapshot'
+    $notHere = @{}
     $script:examples = @(
         # Read-only examples first, against the baseline staging; the ones that re-sync (some with fewer sanitise rules) last.
-        $order = @('Test-KojiStaging', 'Get-KojiStagingStatus', 'Compare-KojiStagingStrategy', 'Invoke-KojiStagingSql', 'Copy-KojiVolume', 'Set-KojiSecondaryVolume')
+        $order = @('Test-KojiStaging', 'New-NetAppSnapshot', 'Get-NetAppSnapshot', 'Get-KojiStagingStatus', 'Remove-NetAppSnapshot', 'Compare-KojiStagingStrategy',
+            'Invoke-KojiStagingSql', 'Copy-KojiVolume', 'Set-KojiSecondaryVolume')
         foreach ($md in Get-ChildItem (Join-Path $repo 'docs/cmdlets') -Filter *.md | Sort-Object { $i = [array]::IndexOf($order, $_.BaseName); if ($i -lt 0) { 99 } else { $i } }, Name) {
             $doc = $md.BaseName
             $parts = (Get-Content -Raw $md.FullName) -split '(?m)^### (Example \d+[^\r\n]*)\r?$'
@@ -45,6 +49,8 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     Import-Module (Get-KojiTestModulePath) -Force
     $script:prodPg = Start-KojiTestService pg --fixture koji_prod
+    $script:ontap = Start-KojiTestService ontap
+    $script:cred = [pscredential]::new($ontap.User, (ConvertTo-SecureString $ontap.Password -AsPlainText -Force))
     $script:stgPg = Start-KojiTestService pg
     $script:prodCs = Get-KojiTestConnectionString -Pg $prodPg -Database koji_prod
     $script:stgCs = Get-KojiTestConnectionString -Pg $stgPg -Database koji
@@ -72,18 +78,28 @@ BeforeAll {
     'SELECT 1;' | Set-Content (Join-Path $work 'sql/stg-users.sql')
     'SELECT 1;' | Set-Content (Join-Path $work 'sql/reset.sql')
 
+    # The leftover snapshot Remove-NetAppSnapshot's third example removes: a module snapshot whose clone is gone.
+    $api = @{ Credential = $cred; Authentication = 'Basic'; SkipCertificateCheck = $true; ContentType = 'application/json' }
+    $volume = (Invoke-RestMethod @api "https://$($ontap.Cluster)/api/storage/volumes?fields=name").records | Where-Object name -eq 'koji_prod'
+    $job = (Invoke-RestMethod @api -Method Post "https://$($ontap.Cluster)/api/storage/volumes/$($volume.uuid)/snapshots" -Body '{"name":"kojistaging_koji_stg_20261124_230000","comment":"KojiStaging 0.1.0; clone=koji_stg"}').job
+    while ((Invoke-RestMethod @api "https://$($ontap.Cluster)/api/cluster/jobs/$($job.uuid)").state -notin 'success', 'failure') { Start-Sleep -Milliseconds 100 }
+
     # Bindings the examples use: variables, a Get-Credential that answers instead of prompting, parameter defaults.
     $script:stg = $stgCs
     $script:db = @{ Source = $prodCs; Destination = $stgCs; Confirm = $false }
     function script:Get-Credential {
         param([string] $UserName)
+        if ($UserName -eq 'kojistaging') { return $cred }                  # the ONTAP user of the examples
         $pg = if ($UserName -eq 'koji_ro') { $prodPg } else { $stgPg }   # koji_ro: the production role of the examples
         [pscredential]::new($pg.User, (ConvertTo-SecureString $pg.Password -AsPlainText -Force))
     }
+    function script:Get-Secret { param([string] $Name, [string] $Vault) $cred }   # SecretManagement's vault holds the ONTAP credential
     $script:defaults = @{
         'Sync-KojiStagingDb:Confirm'   = $false   # the operator answers the prompt with Yes
         'Set-KojiSecondaryVolume:TopDir' = $top   # staging's topdir, /mnt/koji on a staging host
         'Test-KojiStaging:TopDir'      = $top
+        '*-NetAppSnapshot:SkipCertificateCheck' = $true   # the emulator's self-signed certificate
+        'Remove-NetAppSnapshot:Confirm' = $false          # the operator answers the prompt with Yes
     }
     if (-not $isRoot) { $defaults['Set-KojiSecondaryVolume:AllowWritable'] = $true }   # a symlink, not a read-only mount
     foreach ($k in $defaults.Keys) { $PSDefaultParameterValues[$k] = $defaults[$k] }
@@ -107,6 +123,10 @@ BeforeAll {
             '/etc/kojistaging/staging.psd1'                      = "$work/staging.psd1"
             '/srv/koji-staging'                                  = "$work/copy-include"
             '/srv/composes'                                      = "$top/compose"
+            "@{ Cluster = 'netapp01.example.org';"               = "@{ SkipCertificateCheck = `$true; Cluster = '$($ontap.Cluster)';"
+            'netapp01.example.org'                               = $ontap.Cluster
+            'svm_koji'                                           = 'svm1'
+            'fedora_koji'                                        = 'koji_prod'
         }
         foreach ($k in $map.Keys) { $code = $code.Replace($k, $map[$k]) }
         $stagingTop = if ($doc -eq 'Copy-KojiVolume') { "$work/copy" } else { $top }
@@ -124,7 +144,7 @@ AfterAll {
     Set-Location $here
     foreach ($k in $defaults.Keys) { $PSDefaultParameterValues.Remove($k) }
     if ($mounted) { & umount $mounted 2>$null; if ($LASTEXITCODE -ne 0) { & umount -l $mounted 2>$null } }
-    $prodPg, $stgPg | Stop-KojiTestService
+    $prodPg, $stgPg, $ontap | Stop-KojiTestService
     Remove-Item -Recurse -Force $work -ErrorAction SilentlyContinue
 }
 
@@ -147,6 +167,8 @@ Describe '<Doc>: <Title>' -ForEach $examples {
     if ($Run) {
         It 'runs as written against the demo''s setup, without an error' {
             Set-Location $work
+            # Each New-NetAppSnapshot example that creates starts as after a rotation: no koji_stg clone yet.
+            if ($Doc -eq 'New-NetAppSnapshot' -and $Code -notmatch '-WhatIf') { Get-NetAppSnapshot -Cluster $ontap.Cluster -Credential $cred -Svm svm1 | Remove-NetAppSnapshot -Credential $cred }
             $code = Convert-Example $Code $Doc
             $sb = [scriptblock]::Create("`$ErrorActionPreference = 'Stop'`n$code")
             $output = & $sb *>&1 | Out-String -Width 120
