@@ -58,7 +58,7 @@ Describe 'Copy-KojiVolume' {
         (& stat -c '%i %h' $rpm) | Should -Be (& stat -c '%i %h' "$dst/packages/hello/2.12/1.fc41/data/signed/26e76adc/x86_64/hello-2.12-1.fc41.x86_64.rpm")
         (& stat -c '%h' $rpm) | Should -Be '2'
         (Get-Item "$dst/work/dangling").LinkTarget | Should -Be '/nonexistent/target'
-        ($s | Format-Table | Out-String) | Should -Match 'Copied\s+Linked\s+Symlinks'
+        ($s | Format-Table | Out-String) | Should -Match 'FilesCopied\s+FilesLinked\s+FilesSkipped\s+Bytes'
     }
 
     It 'copies nothing on a rerun and just the touched file after a touch' {

@@ -55,7 +55,7 @@ Describe 'Get-KojiStagingStatus: ONTAP clones' {
         $s.SnapshotSources | Should -Contain "ontap $($ontap.Cluster) svm svm1"
 
         ($s | Out-String -Width 300) | Should -Match 'Snapshots\s+: 3; most used svm1:koji_st_full 94\.7%; 2 to rotate soon'
-        ($s.Snapshots | Format-Table -AutoSize | Out-String -Width 300) | Should -Match 'ontap\s+svm1:koji_st_full\s+127\.0\.0\.1:/koji_st_full\s+90\.0 GB\s+94\.7'
+        ($s.Snapshots | Format-Table -AutoSize | Out-String -Width 300) | Should -Match 'svm1:koji_st_full\s+90\.0 GiB\s+94\.7%'
         ($s | Format-List * | Out-String -Width 300) + ($s.Snapshots | Format-List * | Out-String -Width 300) | Should -Not -Match ([regex]::Escape($ontap.Password))
     }
 

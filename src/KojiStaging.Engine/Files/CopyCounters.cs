@@ -23,7 +23,10 @@ internal sealed class CopyCounters
         var scanned = Interlocked.Read(ref EntriesScanned);
         var status = whatIf
             ? $"Planning: {scanned:N0} entries scanned, {Interlocked.Read(ref FilesPlanned):N0} files ({Bytes(planned)}) to copy"
-            : $"{scanned:N0} entries scanned; {done:N0} of {Interlocked.Read(ref FilesPlanned):N0} files, {Bytes(bytes)} of {Bytes(planned)} at {Bytes((long)rate)}/s";
+            : ScanComplete
+                ? $"{scanned:N0} entries scanned; {done:N0} of {Interlocked.Read(ref FilesPlanned):N0} files, {Bytes(bytes)} of {Bytes(planned)} at {Bytes((long)rate)}/s"
+                // Totals still grow while the scan runs: no "of", no percentage until they are known.
+                : $"Scanning: {scanned:N0} entries so far; {done:N0} files ({Bytes(bytes)}) copied at {Bytes((long)rate)}/s";
         int percent = -1, eta = -1;
         if (ScanComplete && !whatIf)
         {

@@ -15,7 +15,11 @@ public sealed record RepointPlan(
     IReadOnlyList<int> TagIds);
 
 /// <summary>What a re-point did.</summary>
-public sealed record RepointOutcome(RepointPlan Plan, int VolumeId, bool VolumeCreated, long Repointed, long ReposExpired, TimeSpan UpdateDuration);
+public sealed record RepointOutcome(RepointPlan Plan, int VolumeId, bool VolumeCreated, long Repointed, long ReposExpired, TimeSpan UpdateDuration)
+{
+    /// <summary>Distinct tags whose repos were expired (the re-pointed builds' tags and those inheriting from them).</summary>
+    public int TagsAffected { get; init; }
+}
 
 /// <summary>
 /// The database half of the secondary-volume strategy, all in the caller's transaction: register the
@@ -72,6 +76,7 @@ public static class VolumeRepointer
         ct.ThrowIfCancellationRequested();
 
         long moved = 0, expired = 0;
+        var tags = 0;
         var update = TimeSpan.Zero;
         if (plan.ToMove > 0)
         {
@@ -81,27 +86,31 @@ public static class VolumeRepointer
                 new { vol = volId, def = plan.DefaultVolumeId, complete = KojiBuildStates.Complete, ev = syncedEvent }, tx,
                 commandTimeout: 0, cancellationToken: ct));
             update = clock.Elapsed;
-            expired = await ExpireReposAsync(conn, tx, plan.TagIds, ct);
+            (expired, tags) = await ExpireReposAsync(conn, tx, plan.TagIds, ct);
         }
-        return new RepointOutcome(plan, volId, created, moved, expired, update);
+        return new RepointOutcome(plan, volId, created, moved, expired, update) { TagsAffected = tags };
     }
 
     /// <summary>
     /// INIT/READY repos of <paramref name="tagIds"/> and of every tag that (currently) inherits from them → EXPIRED;
-    /// repo.state_time (Koji 1.35 and later) records when, as the hub's repo_set_state does.
+    /// repo.state_time (Koji 1.35 and later) records when, as the hub's repo_set_state does. Answers the repos expired
+    /// and the distinct tags they belong to.
     /// </summary>
-    public static async Task<int> ExpireReposAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<int> tagIds, CancellationToken ct)
+    public static async Task<(long Repos, int Tags)> ExpireReposAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IReadOnlyList<int> tagIds, CancellationToken ct)
     {
-        if (tagIds.Count == 0) return 0;
+        if (tagIds.Count == 0) return (0, 0);
         var stateTime = (await KojiCatalog.ReadAsync(conn, tx, ct)).HasColumn("repo", "state_time") ? ", state_time = now()" : "";
-        return await conn.ExecuteAsync(new CommandDefinition($"""
+        return await conn.QuerySingleAsync<(long, int)>(new CommandDefinition($"""
             WITH RECURSIVE affected(tag_id) AS (
                 SELECT unnest(@tags)
                 UNION
                 SELECT ti.tag_id FROM tag_inheritance ti JOIN affected a ON ti.parent_id = a.tag_id WHERE ti.active
+            ), expired AS (
+                UPDATE repo SET state = @expired{stateTime}
+                WHERE state IN (@init, @ready) AND tag_id IN (SELECT tag_id FROM affected)
+                RETURNING tag_id
             )
-            UPDATE repo SET state = @expired{stateTime}
-            WHERE state IN (@init, @ready) AND tag_id IN (SELECT tag_id FROM affected)
+            SELECT count(*), count(DISTINCT tag_id)::int FROM expired
             """, new { tags = tagIds.ToArray(), expired = KojiBuildStates.RepoExpired, init = KojiBuildStates.RepoInit, ready = KojiBuildStates.RepoReady },
             tx, commandTimeout: 0, cancellationToken: ct));
     }

@@ -132,7 +132,7 @@ public sealed class SecondaryVolumeService
             Volume = r.Name, VolumeId = outcome.VolumeId, Path = path, TopDir = top.TopDir, ReadOnlyMount = readOnly, MountPoint = mount?.MountPoint,
             SyncedEvent = synced, BuildsRepointed = outcome.Repointed, BuildsSkippedByState = outcome.Plan.SkippedByState,
             BuildsNewerThanSync = outcome.Plan.NewerThanSync, BuildsSampled = tree.Sampled, BuildsMissingOnVolume = tree.Missing,
-            ReposExpired = outcome.ReposExpired, TagsAffected = outcome.Plan.TagIds.Count, LinksCreated = links + (createdLink ? 1 : 0),
+            ReposExpired = outcome.ReposExpired, TagsAffected = outcome.TagsAffected, LinksCreated = links + (createdLink ? 1 : 0),
             VolumeRegistered = outcome.VolumeCreated, AlreadyDone = already, RepointDuration = outcome.UpdateDuration, Duration = clock.Elapsed, Connection = r.Connection,
         };
     }

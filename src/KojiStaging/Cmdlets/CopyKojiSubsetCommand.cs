@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using KojiStaging.Completers;
 using KojiStaging.Engine.Database;
 using KojiStaging.Engine.Files;
 using KojiStaging.Engine.Koji.Hub;
@@ -19,19 +20,19 @@ public sealed class CopyKojiSubsetCommand : KojiStagingCmdlet
     private readonly List<string> _tags = new();
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty] public string[] Tag { get; set; } = Array.Empty<string>();
+    [ValidateNotNullOrEmpty] [ArgumentCompleter(typeof(TagNameCompleter))] public string[] Tag { get; set; } = Array.Empty<string>();
 
     [Parameter(Mandatory = true)] public Uri Hub { get; set; } = null!;
 
     [Parameter(Mandatory = true, ParameterSetName = "TopUrl")] public Uri TopUrl { get; set; } = null!;
 
-    [Parameter(Mandatory = true, ParameterSetName = "SourceTopDir")] public string SourceTopDir { get; set; } = null!;
+    [Parameter(Mandatory = true, ParameterSetName = "SourceTopDir")] [ArgumentCompleter(typeof(DirectoryPathCompleter))] public string SourceTopDir { get; set; } = null!;
 
     [Parameter(Mandatory = true)] public KojiDatabaseConnection Destination { get; set; } = null!;
 
     [Parameter] [Credential] public PSCredential? Credential { get; set; }
 
-    [Parameter(Mandatory = true)] public string TopDir { get; set; } = null!;
+    [Parameter(Mandatory = true)] [ArgumentCompleter(typeof(DirectoryPathCompleter))] public string TopDir { get; set; } = null!;
 
     [Parameter] [ValidateRange(1, int.MaxValue)] public int? Event { get; set; }
 

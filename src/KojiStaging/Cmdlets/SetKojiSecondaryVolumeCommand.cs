@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using KojiStaging.Completers;
 using KojiStaging.Engine.Database;
 using KojiStaging.Engine.Operations;
 using KojiStaging.Infrastructure;
@@ -23,14 +24,17 @@ public sealed class SetKojiSecondaryVolumeCommand : KojiStagingCmdlet
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(VolumeNameCompleter))]
     public string Name { get; set; } = "prod";
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(DirectoryPathCompleter))]
     public string TopDir { get; set; } = "/mnt/koji";
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(DirectoryPathCompleter))]
     public string? Path { get; set; }
 
     [Parameter]

@@ -35,7 +35,7 @@ public sealed class SyncKojiStagingDbCommand : KojiStagingCmdlet
 
     [Parameter] [ArgumentCompleter(typeof(SanitizeRuleCompleter))] public string[] SkipSanitize { get; set; } = Array.Empty<string>();
 
-    [Parameter] public string[] PostSyncSql { get; set; } = Array.Empty<string>();
+    [Parameter] [ArgumentCompleter(typeof(SqlFileCompleter))] public string[] PostSyncSql { get; set; } = Array.Empty<string>();
 
     [Parameter] [ValidateRange(1L, 1_000_000_000_000L)] public long SequenceOffset { get; set; } = 100_000_000;
 

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using KojiStaging.Completers;
 using KojiStaging.Engine.Database;
 using KojiStaging.Engine.Operations.Health;
 using KojiStaging.Infrastructure;
@@ -16,10 +17,12 @@ public sealed class TestKojiStagingCommand : KojiStagingCmdlet
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(DirectoryPathCompleter))]
     public string TopDir { get; set; } = "/mnt/koji";
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(DirectoryPathCompleter))]
     public string? ComposeDir { get; set; }
 
     [Parameter]

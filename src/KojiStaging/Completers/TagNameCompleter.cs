@@ -7,15 +7,23 @@ using KojiStaging.Engine.Operations;
 namespace KojiStaging.Completers;
 
 /// <summary>
-/// Completes Koji tag names from a database the command line already names: the value typed for
-/// -Destination, -Connection or -Source (in that order), else $KojiStagingConnection. Unreachable
-/// databases complete nothing (within a 3 s budget). Attach with [ArgumentCompleter(typeof(TagNameCompleter))].
+/// Completes Koji tag names from what the command line already names: the hub typed for -Hub (listTags, as
+/// Copy-KojiSubset reads production), else the database typed for -Destination, -Connection or -Source (in that
+/// order). Unreachable hubs and databases complete nothing (within a 3 s budget). Attach with
+/// [ArgumentCompleter(typeof(TagNameCompleter))].
 /// </summary>
 public sealed class TagNameCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
-        CommandAst commandAst, IDictionary fakeBoundParameters) =>
-        DatabaseCompletion.Complete(fakeBoundParameters, c => KojiNameLookup.TagsAsync(c, wordToComplete ?? "", CancellationToken.None), wordToComplete, "tag");
+        CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        var hub = fakeBoundParameters.Contains("Hub") ? fakeBoundParameters["Hub"] : null;
+        if (hub is PSObject pso) hub = pso.BaseObject;
+        var hubUri = hub as Uri ?? (hub is string s && Uri.TryCreate(s, UriKind.Absolute, out var u) ? u : null);
+        if (hubUri is not null)
+            return DatabaseCompletion.Answer(() => KojiNameLookup.HubTagsAsync(hubUri, wordToComplete ?? "", CancellationToken.None), "tag");
+        return DatabaseCompletion.Complete(fakeBoundParameters, c => KojiNameLookup.TagsAsync(c, wordToComplete ?? "", CancellationToken.None), wordToComplete, "tag");
+    }
 }
 
 /// <summary>Completes Koji volume names from the staging database (as <see cref="TagNameCompleter"/> finds it).</summary>
@@ -34,9 +42,15 @@ internal static class DatabaseCompletion
     {
         var connection = Find(bound);
         if (connection is null) return Array.Empty<CompletionResult>();
+        return Answer(() => query(connection), what);
+    }
+
+    /// <summary>Runs a lookup within the 3 s budget; any failure completes nothing.</summary>
+    public static IEnumerable<CompletionResult> Answer(Func<Task<IReadOnlyList<string>>> query, string what)
+    {
         try
         {
-            var task = query(connection);
+            var task = query();
             if (!task.Wait(TimeSpan.FromSeconds(3))) return Array.Empty<CompletionResult>();
             return task.Result.Select(n => new CompletionResult(Quote(n), n, CompletionResultType.ParameterValue, $"Koji {what} {n}"));
         }

@@ -15,6 +15,9 @@ public abstract class KojiStagingCmdlet : PSCmdlet, IDisposable
 
     protected CancellationToken StopToken => _stopping.Token;
 
+    /// <summary>Least time between two progress redraws (the latest report per activity is kept meanwhile).</summary>
+    internal const int ProgressIntervalMs = 250;
+
     protected override void StopProcessing() => _stopping.Cancel();
 
     public void Dispose()
@@ -44,11 +47,17 @@ public abstract class KojiStagingCmdlet : PSCmdlet, IDisposable
             try { a(); }
             catch (PipelineStoppedException) { _stopping.Cancel(); }
         }
+        var sinceDraw = System.Diagnostics.Stopwatch.StartNew();
         while (!queue.IsCompleted)
         {
             if (queue.TryTake(out var action, 100)) Pump(action);
             if (StopToken.IsCancellationRequested) giveUpAt ??= DateTime.UtcNow + CleanupBudget;
-            else foreach (var record in progress.Drain()) Pump(() => WriteProgress(record));
+            // A few redraws a second: the host renders every record, and a busy console must not slow the pipeline thread.
+            else if (sinceDraw.ElapsedMilliseconds >= ProgressIntervalMs)
+            {
+                foreach (var record in progress.Drain()) Pump(() => WriteProgress(record));
+                sinceDraw.Restart();
+            }
             if (DateTime.UtcNow > giveUpAt) break;
         }
         if (!StopToken.IsCancellationRequested)

@@ -44,6 +44,10 @@ public class SecondaryVolumeServiceTests : IClassFixture<ProdTreeMount>
         Assert.Equal(20, byVolume.Values.Count(v => v == "prod"));
         var repos = (await conn.QueryAsync<(int id, int state)>("SELECT id, state FROM repo")).ToDictionary(x => x.id, x => x.state);
         Assert.Equal(new Dictionary<int, int> { [1] = 2, [2] = 2, [3] = 2, [4] = 3, [5] = 1 }, repos);
+        // TagsAffected counts the tags whose repos were expired (1, 2, 3), not the tags of the re-pointed builds.
+        var expiredTags = await conn.ExecuteScalarAsync<int>("SELECT count(DISTINCT tag_id) FROM repo WHERE id IN (1, 2, 3)");
+        Assert.True(expiredTags > 0);
+        Assert.Equal(expiredTags, r.TagsAffected);
         var marker = (await StagingMarker.ReadAsync(conn, "volume")).Single();
         Assert.Equal(166, marker.EventId);
         Assert.Equal(20, marker.Details.GetProperty("buildsRepointed").GetInt32());

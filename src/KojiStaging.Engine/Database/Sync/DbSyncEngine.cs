@@ -51,7 +51,11 @@ public sealed class DbSyncEngine
 
         Phase("Connecting", 0);
         GenerationNames.Validate(live);
-        await using var snapshot = await SourceSnapshot.OpenAsync(sourceCs, ct).ConfigureAwait(false);
+        // With a confirmation to ask, this first snapshot only serves the plan: it is released before the question
+        // and a fresh one taken after the answer, so production holds no transaction (no xmin) while a person decides.
+        var snapshot = await SourceSnapshot.OpenAsync(sourceCs, ct).ConfigureAwait(false);
+        await using var releaseSnapshot = new Releaser(() => snapshot.DisposeAsync());
+        var waited = TimeSpan.Zero;
         log.LogInformation("Source {Source}: snapshot {Snapshot}, synced event {Event} ({Time:u})", o.Source, snapshot.SnapshotId, snapshot.SyncedEvent, snapshot.SyncedEventTime);
         if (!snapshot.EventTimesHaveZone && snapshot.TimeZoneSetByClient)
             log.LogWarning("Event times have no time zone (Koji before 1.22) and are read in TimeZone {Zone}, which this client set (PGTZ or the connection string), not the server: unset it if the hub writes in the server's", snapshot.TimeZone);
@@ -93,7 +97,20 @@ public sealed class DbSyncEngine
             o.Source.ToString(), snapshot.SyncedEvent, plans.Count, tables.Sum(t => t.Bytes), applied, excluded, sanitize.NotApplicableText)
             { Repairs = leftovers.Select(l => l.Repair).ToList() };
         log.LogInformation("Plan: {Plan}", plan.Describe());
-        if (o.Approve is not null && !await o.Approve(plan).ConfigureAwait(false)) return null;
+        if (o.Approve is not null)
+        {
+            await snapshot.DisposeAsync().ConfigureAwait(false);
+            var asking = Stopwatch.StartNew();
+            var approved = await o.Approve(plan).ConfigureAwait(false);
+            waited = asking.Elapsed;   // Duration counts the work, not the time the operator took to answer
+            if (!approved) return null;
+            snapshot = await SourceSnapshot.OpenAsync(sourceCs, ct).ConfigureAwait(false);
+            log.LogInformation("Snapshot {Snapshot} taken after the confirmation: synced event {Event} ({Time:u})", snapshot.SnapshotId, snapshot.SyncedEvent, snapshot.SyncedEventTime);
+            tables = await SourceCatalog.ReadTablesAsync(snapshot.Connection, ct).ConfigureAwait(false);
+            plans = CopyPlanner.Plan(tables, rules, o.ExcludeTableData, workers, snapshot.SyncedEvent);
+            sanitize = SanitizeOutcome.Resolve(rules, KojiCatalog.From(tables.Select(t => (t.Name, (IEnumerable<string>)t.Columns))));
+            applied = sanitize.Applied.ToList();
+        }
 
         // Recovery first: whatever an interrupted sync left is repaired under the lock, before anything is built.
         var repairs = new List<string>();
@@ -112,9 +129,19 @@ public sealed class DbSyncEngine
         report.FreshOid = await swapper.OidAsync(fresh, CancellationToken.None).ConfigureAwait(false);
         log.LogInformation("Created {Database}", fresh);
         var freshCs = PgConnectionFactory.WithDatabase(targetBase, fresh);
-        var loader = new ParallelLoader(snapshot, freshCs, scope, Hook);
+        var loadClock = new Stopwatch();
+        var loader = new ParallelLoader(snapshot, freshCs, scope, Hook) { OverallProgress = LoadProgress };
         Dictionary<string, long> counts;
         string? previous;
+        // The parent bar of the long phase: overall bytes copied (10 % → 80 %) and the time left at the rate so far.
+        void LoadProgress(long done, long all)
+        {
+            var fraction = Math.Clamp((double)done / Math.Max(1, all), 0, 1);
+            var seconds = loadClock.Elapsed.TotalSeconds;
+            var eta = fraction >= 0.01 && seconds > 0 ? (int)Math.Min(int.MaxValue, seconds * (1 - fraction) / fraction) : -1;
+            scope.Progress.Report(new StagingProgress(1, $"Sync-KojiStagingDb {server}/{live}",
+                $"Data and indexes: {done / 1048576.0:F1} of ~{all / 1048576.0:F1} MiB copied", 10 + (int)(70 * fraction), SecondsRemaining: eta));
+        }
         try
         {
             var postData = await Timed("Schema", 5, async () =>
@@ -130,7 +157,7 @@ public sealed class DbSyncEngine
                 var keys = await SourceCatalog.ReadKeyIndexesAsync(snapshot.Connection, ct).ConfigureAwait(false);
                 return KeyIndexSplitter.Split(SchemaDump.ParsePostData(await post.ConfigureAwait(false)), keys);
             }).ConfigureAwait(false);
-            await Timed0("Data and indexes", 10, () => loader.LoadAsync(plans, postData, workers, ct)).ConfigureAwait(false);
+            await Timed0("Data and indexes", 10, () => { loadClock.Start(); return loader.LoadAsync(plans, postData, workers, ct); }).ConfigureAwait(false);
             await Timed0("Foreign keys", 80, async () =>
             {
                 await loader.ForeignKeysAsync(postData, o.ValidateForeignKeys, workers, ct).ConfigureAwait(false);
@@ -170,7 +197,7 @@ public sealed class DbSyncEngine
             Source = o.Source.ToString(), Builds = counts.GetValueOrDefault("build"), Rpms = counts.GetValueOrDefault("rpminfo"),
             TagListings = counts.GetValueOrDefault("tag_listing"), RowCounts = counts, BytesCopied = loader.BytesCopied,
             RulesApplied = applied, RulesNotApplicable = sanitize.NotApplicableText, SanitizeForms = sanitize.Forms, ExcludedTables = excluded,
-            PhaseDurations = phases, Duration = total.Elapsed,
+            PhaseDurations = phases, Duration = total.Elapsed - waited,
         };
 
         async Task Hook(string point, CancellationToken c)
@@ -222,5 +249,11 @@ public sealed class DbSyncEngine
             if (await conn.ExecuteScalarAsync<bool>($"SELECT to_regclass('public.{t}') IS NOT NULL").ConfigureAwait(false))
                 counts[t] = await conn.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT count(*) FROM public.{Ident.Quote(t)}", cancellationToken: ct, commandTimeout: 0)).ConfigureAwait(false);
         return counts;
+    }
+
+    /// <summary>Disposes whatever the callback names at the end of the scope (the snapshot variable is replaced once).</summary>
+    private sealed class Releaser(Func<ValueTask> release) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => release();
     }
 }

@@ -30,6 +30,9 @@ public sealed class ParallelLoader
 
     public long BytesCopied => Interlocked.Read(ref _bytes);
 
+    /// <summary>Told the bytes copied so far and the estimated total after every chunk (the phase's parent bar).</summary>
+    public Action<long, long>? OverallProgress { get; init; }
+
     private sealed class Worker : IAsyncDisposable
     {
         public required int Index { get; init; }
@@ -212,10 +215,13 @@ public sealed class ParallelLoader
 
     private void Report(Worker w, string what, long bytes, CopyJob job)
     {
-        var rows = job.EstimatedBytes > 0 ? (long)(job.EstimatedRows * Math.Min(1.0, (double)bytes / job.EstimatedBytes)) : 0;
-        var pct = (int)Math.Min(100, 100.0 * Interlocked.Read(ref _bytes) / _bytesTotal);
+        // A worker's bar is its own table (or part): the share of the part's estimated bytes copied so far.
+        var share = job.EstimatedBytes > 0 ? Math.Min(1.0, (double)bytes / job.EstimatedBytes) : 0;
+        var rows = (long)(job.EstimatedRows * share);
+        var pct = job.EstimatedBytes > 0 ? (int)(100 * share) : -1;
         _scope.Progress.Report(new StagingProgress(10 + w.Index, $"Worker {w.Index + 1}: copying {what}",
-            $"{bytes / 1048576.0:F1} MiB, ~{rows:N0} of ~{job.EstimatedRows:N0} rows", pct, ParentActivityId: 1));
+            $"{bytes / 1048576.0:F1} of ~{job.EstimatedBytes / 1048576.0:F1} MiB, ~{rows:N0} of ~{job.EstimatedRows:N0} rows", pct, ParentActivityId: 1));
+        OverallProgress?.Invoke(Interlocked.Read(ref _bytes), _bytesTotal);
     }
 
     private async Task ExecuteAsync(Worker w, string name, string sql, CancellationToken ct)

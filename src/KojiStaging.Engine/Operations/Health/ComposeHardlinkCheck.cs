@@ -4,8 +4,8 @@ using KojiStaging.Engine.Koji;
 namespace KojiStaging.Engine.Operations.Health;
 
 /// <summary>
-/// Whether a compose can hardlink RPMs from the volume into the compose area: a real link(2) from a file
-/// on the volume. EXDEV (a read-only bind or NFS mount is another mount) means pungi's default
+/// Whether a compose can hardlink RPMs from the volume into the compose area: the mount table, then a link(2)
+/// probe inside the compose area (<see cref="HardlinkProbe"/>; nothing on the volume is touched). EXDEV (a read-only bind or NFS mount is another mount) means pungi's default
 /// link_type "hardlink-or-copy" copies every file; anything else means the compose cannot write at all.
 /// </summary>
 public sealed class ComposeHardlinkCheck : IStagingCheck
@@ -32,7 +32,7 @@ public sealed class ComposeHardlinkCheck : IStagingCheck
             .FirstOrDefault(c => File.Exists(c.file));
         if (source.file is null) return StagingCheckResult.Warn(Name, "no RPM file found to try a link with; not checked");
 
-        var errno = HardlinkProbe.Try(source.file, composeDir);
+        var errno = HardlinkProbe.Try(source.file, composeDir, ctx.Mounts);
         var where = $"from volume {source.volume} ({Path.GetDirectoryName(source.file)}) into {composeDir}";
         if (errno == 0) return StagingCheckResult.Pass(Name, $"hardlinks work {where}");
         if (errno != HardlinkProbe.EXDEV)
