@@ -93,7 +93,11 @@ public sealed partial class KojiHubMethods
             {
                 var alias = FilterAlias(table, fields, kwarg);
                 if (alias is null) { applies = false; break; }
-                clauses.Add($"{alias}.id = {id}");
+                // kojihub.query_history special-cases tag_inheritance, which has two tag columns: the tag filter
+                // matches the rows where the tag is the child OR the parent.
+                clauses.Add(kwarg == "tag" && table == "tag_inheritance"
+                    ? $"(tag_inheritance.tag_id = {id} OR tag_inheritance.parent_id = {id})"
+                    : $"{alias}.id = {id}");
             }
             if (xkey is not null)
             {
