@@ -22,6 +22,10 @@ public sealed class RpmFileFetcher(RpmFileSource source, string destinationTopDi
     public const string TempMarker = ".kojistaging-part-";
     public int Attempts { get; init; } = 4;
     public TimeSpan FirstBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _written = new();
+
+    /// <summary>Files this fetcher put in place (relative paths), so a run that fails later can take them away again.</summary>
+    public IReadOnlyCollection<string> Written => _written;
 
     public async Task<IReadOnlyList<RpmFileResult>> FetchAllAsync(IReadOnlyList<RpmFileRequest> files, EngineScope scope, int progressId = 20)
     {
@@ -73,6 +77,7 @@ public sealed class RpmFileFetcher(RpmFileSource source, string destinationTopDi
                 {
                     var bytes = new FileInfo(temp).Length;
                     File.Move(temp, final, overwrite: true);
+                    _written.Enqueue(file.RelativePath);
                     return new RpmFileResult(file, method, bytes, attempt);
                 }
                 log.LogWarning("Rejected {File} (attempt {Attempt}): {Problem}", file.RelativePath, attempt, lastProblem);
