@@ -80,9 +80,9 @@ public static class KojiSchemaInstaller
 
     /// <summary>
     /// The file without psql meta-commands (\restrict, \connect, …), which only psql understands, without lines that
-    /// are a transaction statement alone (BEGIN; BEGIN WORK; START TRANSACTION; COMMIT [WORK]; END;), which would end
+    /// are a transaction statement alone (BEGIN; BEGIN WORK; START TRANSACTION; COMMIT [WORK];), which would end
     /// the module's transaction, and without DROP statements on a line of their own (the target is empty). A BEGIN
-    /// without a semicolon (a PL/pgSQL block) is not a transaction line and stays.
+    /// without a semicolon and an END; (the frame of a PL/pgSQL body) are not transaction lines and stay.
     /// </summary>
     public static string ReadSchema(string path)
     {
@@ -93,7 +93,7 @@ public static class KojiSchemaInstaller
     }
 
     private static readonly Regex TransactionLine = new(
-        @"^\s*(BEGIN(\s+(WORK|TRANSACTION))?|START\s+TRANSACTION|COMMIT(\s+(WORK|TRANSACTION))?|END(\s+(WORK|TRANSACTION))?)\s*;\s*(--.*)?$",
+        @"^\s*(BEGIN(\s+(WORK|TRANSACTION))?|START\s+TRANSACTION|COMMIT(\s+(WORK|TRANSACTION))?)\s*;\s*(--.*)?$",
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
 
     private static readonly Regex DropLine = new(
