@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 using Dapper;
 using KojiStaging.Engine.Diagnostics;
 using Microsoft.Extensions.Logging;
@@ -13,8 +14,12 @@ public sealed record KojiStagingDatabase(KojiDatabaseConnection Destination, str
 /// Creates an empty staging Koji database from a Koji schema file the operator names (Koji's own
 /// schemas/schema.sql of the version prod runs, or a schema-only dump of prod). The module ships no
 /// copy of Koji's schema: it is Koji's (LGPL) and must match prod's Koji version anyway. The file runs
-/// in one transaction with psql meta-commands (lines starting with a backslash) left out; the new
-/// database gets a 'created' marker, so the subset and the other strategies accept it as staging.
+/// in one transaction of the module's own, so the file's transaction lines (Koji's schema.sql wraps
+/// itself in BEGIN WORK; … COMMIT WORK;) and psql meta-commands (lines starting with a backslash) are
+/// left out, and so are the DROP statements older schema.sql files start with (the database is empty,
+/// so there is nothing to drop, and a DROP of a missing table would fail the load). The file's own
+/// INSERTs (btype, channels, permissions… seed rows) run. The new database gets a 'created' marker, so
+/// the subset and the other strategies accept it as staging.
 /// </summary>
 public static class KojiSchemaInstaller
 {
@@ -73,14 +78,26 @@ public static class KojiSchemaInstaller
         }
     }
 
-    /// <summary>The file without psql meta-commands (\restrict, \connect, …), which only psql understands.</summary>
+    /// <summary>
+    /// The file without psql meta-commands (\restrict, \connect, …), which only psql understands, without lines that
+    /// are a transaction statement alone (BEGIN; BEGIN WORK; START TRANSACTION; COMMIT [WORK];), which would end
+    /// the module's transaction, and without DROP statements on a line of their own (the target is empty). A BEGIN
+    /// without a semicolon and an END; (the frame of a PL/pgSQL body) are not transaction lines and stay.
+    /// </summary>
     public static string ReadSchema(string path)
     {
         var sb = new StringBuilder();
         foreach (var line in File.ReadLines(path))
-            if (!line.StartsWith('\\')) sb.AppendLine(line);
+            if (!line.StartsWith('\\') && !TransactionLine.IsMatch(line) && !DropLine.IsMatch(line)) sb.AppendLine(line);
         return sb.ToString();
     }
+
+    private static readonly Regex TransactionLine = new(
+        @"^\s*(BEGIN(\s+(WORK|TRANSACTION))?|START\s+TRANSACTION|COMMIT(\s+(WORK|TRANSACTION))?)\s*;\s*(--.*)?$",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+
+    private static readonly Regex DropLine = new(
+        @"^\s*DROP\s+(TABLE|SEQUENCE|VIEW|INDEX|FUNCTION|TYPE)\b[^;]*;\s*(--.*)?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
 
     private static async Task DropAsync(KojiDatabaseConnection destination)
     {

@@ -34,6 +34,11 @@ public sealed class RpmFileFetcher(RpmFileSource source, string destinationTopDi
         return expected > 0 ? expected * 2 + (64L << 20) : 64L << 30;
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _written = new();
+
+    /// <summary>Files this fetcher put in place (relative paths), so a run that fails later can take them away again.</summary>
+    public IReadOnlyCollection<string> Written => _written;
+
     public async Task<IReadOnlyList<RpmFileResult>> FetchAllAsync(IReadOnlyList<RpmFileRequest> files, EngineScope scope, int progressId = 20)
     {
         var log = scope.Logger<RpmFileFetcher>();
@@ -89,6 +94,7 @@ public sealed class RpmFileFetcher(RpmFileSource source, string destinationTopDi
                     {
                         var bytes = new FileInfo(temp).Length;
                         File.Move(temp, final, overwrite: true);
+                        _written.Enqueue(file.RelativePath);
                         return new RpmFileResult(file, method, bytes, attempt);
                     }
                     lastProblem = problem;

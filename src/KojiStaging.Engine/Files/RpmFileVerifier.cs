@@ -4,8 +4,10 @@ using KojiStaging.Engine.Koji.Rpm;
 
 namespace KojiStaging.Engine.Files;
 
-/// <summary>What a fetched RPM must look like: Koji's SIGMD5 (rpminfo.payloadhash) and, for the unsigned file, rpminfo.size.</summary>
-public sealed record RpmFileExpectation(string SigMd5, long? Size);
+/// <summary>What a fetched RPM must look like: Koji's SIGMD5 (rpminfo.payloadhash) and, for the unsigned file, rpminfo.size.
+/// <paramref name="FileMd5"/> set: the file is not an RPM but a cached signature header (data/sigcache), whose whole-file MD5 is
+/// rpmsigs.sighash.</summary>
+public sealed record RpmFileExpectation(string SigMd5, long? Size, string? FileMd5 = null);
 
 /// <summary>
 /// Checks an RPM file against what the hub says about it. The quick check (always): the file length
@@ -21,6 +23,11 @@ public static class RpmFileVerifier
         try
         {
             using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            if (expected.FileMd5 is { } fileMd5)
+            {
+                var md5 = Convert.ToHexString(MD5.HashData(fs)).ToLowerInvariant();
+                return md5 == fileMd5.ToLowerInvariant() ? null : $"MD5 {md5} differs from rpmsigs.sighash {fileMd5}";
+            }
             var length = fs.Length;
             if (expected.Size is { } size && length != size) return $"size {length} differs from rpminfo.size {size}";
             var header = RpmHeaderReader.Read(fs, Path.GetFileName(path));

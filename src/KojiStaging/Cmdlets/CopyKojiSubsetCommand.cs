@@ -42,7 +42,7 @@ public sealed class CopyKojiSubsetCommand : KojiStagingCmdlet
     /// <summary>Every tagged build, not only the latest of each package.</summary>
     [Parameter] public SwitchParameter AllBuilds { get; set; }
 
-    [Parameter] [ValidatePattern("^[0-9a-fA-F]{8}$")] public string[] SigKey { get; set; } = Array.Empty<string>();
+    [Parameter] [ValidatePattern("^([0-9a-fA-F]{8}|\\*)$")] public string[] SigKey { get; set; } = Array.Empty<string>();
 
     [Parameter] public string[] Arch { get; set; } = Array.Empty<string>();
 

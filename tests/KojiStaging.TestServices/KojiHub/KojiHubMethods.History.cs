@@ -30,25 +30,26 @@ public sealed partial class KojiHubMethods
         ["group_package_listing"] = new[] { "group_id", "tag_id", "package", "blocked", "type", "basearchonly", "requires" },
     };
 
-    /// <summary>id column → (joined table, alias) for its "alias.name" member.</summary>
-    private static (string Table, string Alias)? NameJoin(string table, string field) => field switch
+    /// <summary>id column → (joined table, alias, the member its name is sent as, inner join?), as query_history's name_joins and
+    /// its group_id special case: user_id's name is "user.name"; group_id's is "group.name" (groups, or users AS usergroup in user_groups).</summary>
+    private static (string Table, string Alias, string Member, bool Inner)? NameJoin(string table, string field) => field switch
     {
-        "user_id" => ("users", "users"),
-        "perm_id" => ("permissions", "permission"),
-        "cg_id" => ("content_generator", "content_generator"),
-        "group_id" when table == "user_groups" => ("users", "usergroup"),
-        "group_id" => ("groups", "groups"),
-        "tag_id" => ("tag", "tag"),
-        "host_id" => ("host", "host"),
-        "channel_id" => ("channels", "channels"),
-        "parent_id" => ("tag", "parent"),
-        "build_target_id" => ("build_target", "build_target"),
-        "build_tag" => ("tag", "build_tag"),
-        "dest_tag" => ("tag", "dest_tag"),
-        "external_repo_id" => ("external_repo", "external_repo"),
-        "package_id" => ("package", "package"),
-        "owner" => ("users", "owner"),
-        "req_id" => ("groups", "req"),
+        "user_id" => ("users", "users", "user.name", false),
+        "perm_id" => ("permissions", "permission", "permission.name", false),
+        "cg_id" => ("content_generator", "content_generator", "content_generator.name", false),
+        "group_id" when table == "user_groups" => ("users", "usergroup", "group.name", true),
+        "group_id" when table.StartsWith("group_", StringComparison.Ordinal) => ("groups", "groups", "group.name", true),
+        "tag_id" => ("tag", "tag", "tag.name", false),
+        "host_id" => ("host", "host", "host.name", false),
+        "channel_id" => ("channels", "channels", "channels.name", false),
+        "parent_id" => ("tag", "parent", "parent.name", false),
+        "build_target_id" => ("build_target", "build_target", "build_target.name", false),
+        "build_tag" => ("tag", "build_tag", "build_tag.name", false),
+        "dest_tag" => ("tag", "dest_tag", "dest_tag.name", false),
+        "external_repo_id" => ("external_repo", "external_repo", "external_repo.name", false),
+        "package_id" => ("package", "package", "package.name", false),
+        "owner" => ("users", "owner", "owner.name", false),
+        "req_id" => ("groups", "req", "req.name", false),
         _ => null,
     };
 
@@ -93,7 +94,11 @@ public sealed partial class KojiHubMethods
             {
                 var alias = FilterAlias(table, fields, kwarg);
                 if (alias is null) { applies = false; break; }
-                clauses.Add($"{alias}.id = {id}");
+                // kojihub.query_history special-cases tag_inheritance, which has two tag columns: the tag filter
+                // matches the rows where the tag is the child OR the parent.
+                clauses.Add(kwarg == "tag" && table == "tag_inheritance"
+                    ? $"(tag_inheritance.tag_id = {id} OR tag_inheritance.parent_id = {id})"
+                    : $"{alias}.id = {id}");
             }
             if (xkey is not null)
             {
@@ -123,10 +128,10 @@ public sealed partial class KojiHubMethods
                     joins.Add($"JOIN build ON {table}.build_id = build.id");
                     joins.Add("JOIN package ON build.pkg_id = package.id");
                 }
-                else if (NameJoin(table, f) is var (joinTable, alias))
+                else if (NameJoin(table, f) is var (joinTable, alias, member, inner))
                 {
-                    columns.Add($"{alias}.name AS \"{alias}.name\"");
-                    joins.Add($"LEFT OUTER JOIN {joinTable} AS {alias} ON {table}.{f} = {alias}.id");
+                    columns.Add($"{alias}.name AS \"{member}\"");
+                    joins.Add($"{(inner ? "JOIN" : "LEFT OUTER JOIN")} {joinTable} AS {alias} ON {table}.{f} = {alias}.id");
                 }
             }
             if (a.Raw("active") is { } active)
@@ -154,6 +159,7 @@ public sealed partial class KojiHubMethods
     private static string? FilterAlias(string table, string[] fields, string kwarg) => kwarg switch
     {
         "tag" when fields.Contains("tag_id") => "tag",
+        "tag" when table == "build_target_config" => "dest_tag", // joined['tag'] is the last tag column joined: dest_tag
         "build" when fields.Contains("build_id") => "build",
         "package" when fields.Contains("package_id") => "package",
         "package" when fields.Contains("build_id") => "package",

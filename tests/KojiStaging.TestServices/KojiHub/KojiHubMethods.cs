@@ -47,6 +47,12 @@ public sealed partial class KojiHubMethods(NpgsqlConnection db, string kojiVersi
         "getUser" => GetUser(p),
         "listHosts" => ListHosts(p),
         "queryHistory" => QueryHistory(p),
+        "listBTypes" => ListBTypes(p),
+        "getArchiveTypes" => GetArchiveTypes(p),
+        "listChannels" => ListChannels(p),
+        "getAllPerms" => GetAllPerms(p),
+        "listTasks" => ListTasks(p),
+        "getRPMChecksums" => GetRpmChecksums(p),
         _ => throw HubFaultException.Generic($"Invalid method: {method}"),
     };
 

@@ -54,7 +54,12 @@ public class CopyKojiSubsetEngineTests(SubsetHarness h) : IClassFixture<SubsetHa
         await using var stagingHub = await KojiHubEmulator.StartAsync(new KojiHubEmulatorOptions { ConnectionString = staging.ConnectionString });
         using var stagingClient = h.NewClient(stagingHub.HubUrl);
         Same(prod, await TaggedAsync(stagingClient, "f41-updates", 166));
-        Assert.Equal(prod.Builds.Length, await CountAsync(staging, "SELECT count(*) FROM build"));
+        // Build rows: the selected builds and every build the closure tags' tagging history names (any state).
+        await using (var pc = new NpgsqlConnection(h.ProdConnectionString))
+        {
+            var named = await pc.QueryAsync<int>("SELECT DISTINCT build_id FROM tag_listing WHERE tag_id IN (1, 2)");
+            Assert.Equal(prod.Builds.Union(named).Order(), (await new NpgsqlConnection(staging.ConnectionString).QueryAsync<int>("SELECT id FROM build")).Order());
+        }
 
         // Same ids, same values as prod for every RPM and signature row copied.
         await using var p = new NpgsqlConnection(h.ProdConnectionString);
@@ -64,9 +69,12 @@ public class CopyKojiSubsetEngineTests(SubsetHarness h) : IClassFixture<SubsetHa
         var prodRpms = (await p.QueryAsync(rpmSql)).Select(r => string.Join('|', ((IDictionary<string, object?>)r).Values)).ToList();
         Assert.Equal(prod.Rpms.Length, stagingRpms.Count);
         Assert.Subset(prodRpms.ToHashSet(), stagingRpms.ToHashSet());
-        var sigSql = "SELECT rpm_id || sigkey || sighash FROM rpmsigs WHERE sigkey <> '' AND rpm_id = ANY(@ids) ORDER BY 1";
+        var sigSql = "SELECT rpm_id || '/' || sigkey || '/' || sighash FROM rpmsigs WHERE rpm_id = ANY(@ids) ORDER BY 1";
         Assert.Equal(await p.QueryAsync<string>(sigSql, new { ids = prod.Rpms }), await s.QueryAsync<string>(sigSql, new { ids = prod.Rpms }));
-        Assert.Equal(new[] { "f41", "f41-updates" }, await s.QueryAsync<string>("SELECT name FROM tag ORDER BY id"));
+        Assert.Contains(await s.QueryAsync<string>("SELECT sigkey FROM rpmsigs"), k => k == "");
+        // Configured tags: the closure. Tag rows: also the children whose inheritance rows name f41 or f41-updates as parent.
+        Assert.Equal(new[] { "f41", "f41-updates" }, await s.QueryAsync<string>("SELECT DISTINCT t.name FROM tag t JOIN tag_config c ON c.tag_id = t.id ORDER BY 1"));
+        Assert.Equal(new[] { 1, 2, 3, 4, 5, 6 }, await s.QueryAsync<int>("SELECT id FROM tag ORDER BY id"));
 
         // Every RPM file and every signed copy prod has for those rows is in the staging tree, verified.
         var prodTop = h.Emulator.TopDir!;
@@ -75,7 +83,7 @@ public class CopyKojiSubsetEngineTests(SubsetHarness h) : IClassFixture<SubsetHa
             var rel = Path.GetRelativePath(prodTop, f);
             var nvra = Path.GetFileName(f);
             var needed = (await p.QueryAsync<int>("SELECT r.id FROM rpminfo r WHERE r.name || '-' || r.version || '-' || r.release || '.' || r.arch || '.rpm' = @nvra", new { nvra }))
-                .Any(id => prod.Rpms.Contains(id));
+                .Any(id => prod.Rpms.Contains(id)) && (!rel.Contains("/data/signed/") || Keys.Any(k => rel.Contains($"/data/signed/{k}/")));
             Assert.Equal(needed, File.Exists(Path.Combine(top, rel)));
             if (needed) Assert.Equal(File.ReadAllBytes(f), File.ReadAllBytes(Path.Combine(top, rel)));
         }

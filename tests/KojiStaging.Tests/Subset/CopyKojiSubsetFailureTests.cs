@@ -89,7 +89,11 @@ public class CopyKojiSubsetFailureTests(SubsetHarness h) : IClassFixture<SubsetH
         var result = await new CopyKojiSubsetEngine().RunAsync(h.Request(hub, staging, top, F41), EngineScope.Silent());
         Assert.True(hub.RoundTrips >= 6, $"{hub.RoundTrips} round trips: the two failed ones should count");
         await using var c = new NpgsqlConnection(staging.ConnectionString);
-        Assert.Equal(result.Builds.Count, await c.ExecuteScalarAsync<long>("SELECT count(*) FROM build"));
+        await using var p = new NpgsqlConnection(h.ProdConnectionString);
+        // the selected builds, and every build f41's tagging history names (legacy-tool, untagged at 166)
+        Assert.Equal(await p.ExecuteScalarAsync<long>("SELECT count(DISTINCT build_id) FROM tag_listing WHERE tag_id = 1"),
+            await c.ExecuteScalarAsync<long>("SELECT count(*) FROM build"));
+        Assert.Equal(result.Builds.Count, await c.ExecuteScalarAsync<long>("SELECT count(DISTINCT build_id) FROM rpminfo"));
         Directory.Delete(top, true);
     }
 

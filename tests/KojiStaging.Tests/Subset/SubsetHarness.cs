@@ -38,7 +38,7 @@ public sealed class SubsetHarness : IAsyncLifetime
     public KojiHubClient NewClient(Uri? hub = null) => new(hub ?? Emulator.HubUrl, KojiHubClientOptions.BulkRead with
     {
         InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(100), MaxAttempts = 4,
-        Timeout = TimeSpan.FromSeconds(20),
+        Timeout = TimeSpan.FromSeconds(120), // a 4 MiB multiCall of 17,000 calls on a loaded CI machine
     });
 
     /// <summary>A new, empty, marked staging Koji database.</summary>

@@ -5,6 +5,7 @@ using KojiStaging.Engine.Diagnostics;
 using KojiStaging.Engine.Files;
 using KojiStaging.Engine.Koji.Hub;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace KojiStaging.Engine.Koji.Subset;
 
@@ -25,6 +26,8 @@ public sealed record CopyKojiSubsetRequest
     public bool WhatIf { get; init; }
     /// <summary>For tests: the HTTP handler of the file download client.</summary>
     public HttpMessageHandler? FileHandler { get; init; }
+    /// <summary>For tests: runs inside the write transaction after the rows, before the marker and the commit (inject a failure there).</summary>
+    public Func<Npgsql.NpgsqlConnection, Npgsql.NpgsqlTransaction, Task>? AfterRowsWritten { get; init; }
 }
 
 /// <summary>One build of the subset, as Copy-KojiSubset reports it.</summary>
@@ -41,8 +44,10 @@ public sealed record CopyKojiSubsetResult(IReadOnlyList<KojiSubsetBuild> Builds,
 /// (<see cref="SubsetClosureReader"/>), brings the RPMs and signed copies into the staging tree
 /// (<see cref="RpmFileFetcher"/>: verified files only, under their real names), then writes the rows
 /// into the staging database in one transaction (<see cref="StagingSubsetWriter"/>) with a 'subset'
-/// marker. Files go first, so the database never names a file the tree lacks; a failure before the
-/// commit leaves the database as it was. -WhatIf runs the write in a transaction that is rolled back.
+/// marker and a 'sync' entry (the subset's event is the synced point Test-KojiStaging and
+/// Set-KojiSecondaryVolume read). Files go first, so the database never names a file the tree lacks;
+/// a failure before the commit leaves the database as it was and takes away the files this run put
+/// in place (one outcome per run). -WhatIf runs the write in a transaction that is rolled back.
 /// </summary>
 public sealed class CopyKojiSubsetEngine
 {
@@ -71,7 +76,7 @@ public sealed class CopyKojiSubsetEngine
         log.LogInformation("Closure at event {Event}: {Builds} builds, {Rows} rows, tags {Tags}", snapshot.Event, snapshot.Builds.Count,
             snapshot.RowCount, string.Join(", ", snapshot.ClosureTags));
 
-        await using var conn = await PgConnector.OpenAsync(req.Destination.ConnectionString, "staging", ct).ConfigureAwait(false);
+        await using var conn = await PgConnector.OpenAsync(StagingSubsetWriter.WithErrorDetail(req.Destination.ConnectionString), "staging", ct).ConfigureAwait(false);
         var lastEvent = (await StagingMarker.ReadAsync(conn, "subset").ConfigureAwait(false)).Select(m => m.EventId ?? 0).DefaultIfEmpty(0).Max();
         if (snapshot.Event < lastEvent)
             throw new StagingException("SubsetEventBehind", StagingErrorCategory.InvalidOperation,
@@ -82,29 +87,46 @@ public sealed class CopyKojiSubsetEngine
         using var source = req.TopUrl is not null ? RpmFileSource.FromTopUrl(req.TopUrl, req.FileHandler) : RpmFileSource.FromTopDir(req.SourceTopDir!, req.LinkMode);
         var fetcher = new RpmFileFetcher(source, req.TopDir, req.ThrottleLimit);
         IReadOnlyList<RpmFileResult> fileResults;
-        if (req.WhatIf)
-            fileResults = files.Select(f => new RpmFileResult(f, fetcher.IsPresent(f) ? FetchMethod.Skipped : FetchMethod.Copied,
-                fetcher.IsPresent(f) ? 0 : f.EstimatedBytes, 0)).ToList();
-        else
+        SubsetWriteStats stats;
+        try
         {
-            Directory.CreateDirectory(req.TopDir);
-            fileResults = await fetcher.FetchAllAsync(files, scope).ConfigureAwait(false);
-        }
-
-        scope.Progress.Report(new StagingProgress(30, "Writing staging rows", $"{snapshot.RowCount} rows", 0));
-        await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
-        var stats = await StagingSubsetWriter.WriteAsync(conn, tx, snapshot, ct, bumpSequences: !req.WhatIf).ConfigureAwait(false);
-        if (req.WhatIf) await tx.RollbackAsync(ct).ConfigureAwait(false);
-        else
-        {
-            await StagingMarker.EnsureTableAsync(conn, tx).ConfigureAwait(false);
-            await StagingMarker.AppendAsync(conn, "subset", req.HubDisplay, snapshot.Event, new
+            if (req.WhatIf)
+                fileResults = files.Select(f => new RpmFileResult(f, fetcher.IsPresent(f) ? FetchMethod.Skipped : FetchMethod.Copied,
+                    fetcher.IsPresent(f) ? 0 : f.EstimatedBytes, 0)).ToList();
+            else
             {
-                hub = req.HubDisplay, @event = snapshot.Event, tags = snapshot.Tags, closure = snapshot.ClosureTags,
-                options = new { req.Options.Inherit, req.Options.Latest, sigkeys = req.Options.SigKeys, arches = req.Options.Arches, packages = req.Options.Packages },
-                files = req.TopUrl?.GetLeftPart(UriPartial.Path) ?? req.SourceTopDir, builds = snapshot.Builds.Count, rows = stats.Total,
-            }, tx).ConfigureAwait(false);
-            await tx.CommitAsync(ct).ConfigureAwait(false);
+                Directory.CreateDirectory(req.TopDir);
+                fileResults = await fetcher.FetchAllAsync(files, scope).ConfigureAwait(false);
+            }
+
+            scope.Progress.Report(new StagingProgress(30, "Writing staging rows", $"{snapshot.RowCount} rows", 0));
+            await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
+            stats = await StagingSubsetWriter.WriteAsync(conn, tx, snapshot, ct, bumpSequences: !req.WhatIf).ConfigureAwait(false);
+            if (req.AfterRowsWritten is { } hook) await hook(conn, tx).ConfigureAwait(false);
+            if (req.WhatIf) await tx.RollbackAsync(ct).ConfigureAwait(false);
+            else
+            {
+                await StagingMarker.EnsureTableAsync(conn, tx).ConfigureAwait(false);
+                await StagingMarker.AppendAsync(conn, "subset", req.HubDisplay, snapshot.Event, new
+                {
+                    hub = req.HubDisplay, @event = snapshot.Event, tags = snapshot.Tags, closure = snapshot.ClosureTags,
+                    options = new { req.Options.Inherit, req.Options.Latest, sigkeys = req.Options.SigKeys, arches = req.Options.Arches, packages = req.Options.Packages },
+                    files = req.TopUrl?.GetLeftPart(UriPartial.Path) ?? req.SourceTopDir, builds = snapshot.Builds.Count, rows = stats.Total,
+                }, tx).ConfigureAwait(false);
+                // The synced point: what Test-KojiStaging (SyncedEvent), Get-KojiStagingStatus and Set-KojiSecondaryVolume read.
+                await StagingMarker.AppendAsync(conn, "sync", req.HubDisplay, snapshot.Event, new
+                {
+                    strategy = "subset", @event = snapshot.Event, tags = snapshot.Tags, sequenceStart = Math.Max(snapshot.ProdNewestTask, snapshot.Event) + StagingSubsetWriter.SequenceOffset,
+                }, tx).ConfigureAwait(false);
+                await tx.CommitAsync(ct).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            var removed = RemoveWritten(req.TopDir, fetcher.Written);
+            if (removed > 0) log.LogWarning("The run failed: removed the {Count} files it had put in place", removed);
+            if (ex is PostgresException pg) throw StagingSubsetWriter.Explain(pg);
+            throw;
         }
         scope.Progress.Report(new StagingProgress(30, "Writing staging rows", "done", 100, Completed: true));
 
@@ -137,7 +159,7 @@ public sealed class CopyKojiSubsetEngine
         await StagingTargetGuard.EnsureStagingAsync(conn, req.Destination.ConnectionString, req.Destination.ToString(), log, ct, "DestinationNotStaging").ConfigureAwait(false);
     }
 
-    /// <summary>The unsigned RPM of every row, plus a signed copy per chosen key the RPM is signed with.</summary>
+    /// <summary>The unsigned RPM of every row, a signed copy per chosen key the RPM is signed with, and the cached header of each signature row.</summary>
     public static List<RpmFileRequest> PlanFiles(SubsetSnapshot snapshot)
     {
         var files = new List<RpmFileRequest>();
@@ -149,9 +171,34 @@ public sealed class CopyKojiSubsetEngine
                 files.Add(new RpmFileRequest(KojiPathInfo.Rpm(dir, r.Name, r.Version, r.Release, r.Arch), new RpmFileExpectation(r.PayloadHash, r.Size), r.Size));
                 foreach (var key in r.SignedWith)
                     files.Add(new RpmFileRequest(KojiPathInfo.Signed(dir, r.Name, r.Version, r.Release, r.Arch, key), new RpmFileExpectation(r.PayloadHash, null), r.Size, Optional: true));
+                // The cached signature header of every copied rpmsigs row: what koji write-signed-rpm splices into a signed copy.
+                foreach (var sig in r.SigCache)
+                    files.Add(new RpmFileRequest(KojiPathInfo.SigCache(dir, r.Name, r.Version, r.Release, r.Arch, sig.SigKey),
+                        new RpmFileExpectation(r.PayloadHash, null, sig.SigHash), 1024, Optional: true));
             }
         }
         return files;
+    }
+
+    /// <summary>Deletes the files of a failed run, and the folders that held only them.</summary>
+    private static int RemoveWritten(string topDir, IReadOnlyCollection<string> written)
+    {
+        var removed = 0;
+        foreach (var rel in written)
+        {
+            var path = Path.Combine(topDir, rel);
+            try
+            {
+                File.Delete(path);
+                removed++;
+                for (var dir = Path.GetDirectoryName(path); dir is not null && dir.Length > topDir.TrimEnd('/').Length
+                     && Directory.Exists(dir) && !Directory.EnumerateFileSystemEntries(dir).Any(); dir = Path.GetDirectoryName(dir))
+                    Directory.Delete(dir);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        return removed;
     }
 
     private static string BuildDirOf(SubsetBuild b) => new KojiPathInfo("").BuildDir(b.PackageName, b.Version, b.Release, b.Volume).TrimStart('/');

@@ -22,7 +22,12 @@ public sealed record SubsetWriteStats(IReadOnlyDictionary<string, int> Inserted,
 public static class StagingSubsetWriter
 {
     private static readonly string[] SerialTables =
-        { "events", "users", "permissions", "volume", "content_generator", "package", "tag", "external_repo", "build_target", "build", "rpminfo" };
+        { "events", "users", "permissions", "btype", "archivetypes", "channels", "groups", "volume", "content_generator", "package", "tag",
+          "external_repo", "build_target", "build", "rpminfo" };
+
+    /// <summary>How far above prod's newest task (and event) staging's task, repo, buildroot and image ids start, as Sync-KojiStagingDb's
+    /// SequenceOffset. Koji makes every repo, and all but content-generator buildroots, inside a task, so prod's task id bounds them.</summary>
+    public const long SequenceOffset = 100_000_000;
 
     public static async Task<SubsetWriteStats> WriteAsync(NpgsqlConnection conn, NpgsqlTransaction tx, SubsetSnapshot snapshot, CancellationToken ct, bool bumpSequences = true)
     {
@@ -32,8 +37,15 @@ public static class StagingSubsetWriter
         {
             ct.ThrowIfCancellationRequested();
             if (table.Rows.Count == 0) continue;
+            // An older Koji schema lacks some tables or columns (rpm_checksum before 1.34, channels.enabled before 1.26…): write what it has.
+            var targetColumns = (await conn.QueryAsync<string>(
+                "SELECT attname::text FROM pg_attribute WHERE attrelid = to_regclass(@t) AND attnum > 0 AND NOT attisdropped",
+                new { t = $"public.{Q(table.Name)}" }, tx).ConfigureAwait(false)).ToHashSet();
+            if (targetColumns.Count == 0 || !table.Key.All(targetColumns.Contains)) continue;
+            var written = Enumerable.Range(0, table.Columns.Length).Where(i => targetColumns.Contains(table.Columns[i])).ToArray();
+            var columns = written.Select(i => table.Columns[i]).ToArray();
             var temp = $"_kojistaging_{table.Name}";
-            var cols = string.Join(", ", table.Columns.Select(Q));
+            var cols = string.Join(", ", columns.Select(Q));
             await conn.ExecuteAsync($"CREATE TEMP TABLE {temp} ON COMMIT DROP AS SELECT {cols} FROM public.{Q(table.Name)} WITH NO DATA", transaction: tx).ConfigureAwait(false);
             var types = (await conn.QueryAsync<(string name, string type)>(
                 "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = @t::regclass AND attnum > 0 AND NOT attisdropped",
@@ -43,7 +55,7 @@ public static class StagingSubsetWriter
                 foreach (var row in table.Rows)
                 {
                     await copy.StartRowAsync(ct).ConfigureAwait(false);
-                    for (var i = 0; i < table.Columns.Length; i++)
+                    foreach (var i in written)
                     {
                         var (dbType, value) = Convert(types[table.Columns[i]], row[i], table.Name, table.Columns[i]);
                         if (value is null) await copy.WriteNullAsync(ct).ConfigureAwait(false);
@@ -54,7 +66,7 @@ public static class StagingSubsetWriter
             }
 
             var keyMatch = string.Join(" AND ", table.Key.Select(k => $"t.{Q(k)} = s.{Q(k)}"));
-            var nonKey = table.Columns.Except(table.Key).ToArray();
+            var nonKey = columns.Except(table.Key).ToArray();
             switch (table.Merge)
             {
                 case SubsetMerge.Versioned:
@@ -101,8 +113,39 @@ public static class StagingSubsetWriter
                 $"SELECT setval(@seq::regclass, GREATEST(COALESCE((SELECT max(id) FROM public.{Q(name)}), 0), COALESCE(pg_sequence_last_value(@seq::regclass), 0), 1))",
                 new { seq }, tx).ConfigureAwait(false);
         }
+        var start = Math.Max(snapshot.ProdNewestTask, snapshot.Event) + SequenceOffset;
+        foreach (var name in bumpSequences ? KojiStaging.Engine.Database.Sync.SanitizeRules.MovedSequences : Array.Empty<string>())
+        {
+            if (await conn.ExecuteScalarAsync<string?>("SELECT to_regclass(@s)::text", new { s = $"public.{name}" }, tx).ConfigureAwait(false) is null) continue;
+            await conn.ExecuteAsync("SELECT setval(@seq::regclass, GREATEST(@start, COALESCE(pg_sequence_last_value(@seq::regclass), 0)))",
+                new { seq = $"public.{name}", start }, tx).ConfigureAwait(false);
+        }
         return new SubsetWriteStats(inserted, updated);
     }
+
+    /// <summary>
+    /// A database error of the write as an ErrorRecord an operator can act on: the table, the constraint and the key.
+    /// The detail ("Key (tag_id)=(3) is not present in table "tag".") comes only from a connection opened with
+    /// Include Error Detail (Npgsql redacts it otherwise, see <see cref="WithErrorDetail"/>); it holds row values,
+    /// never connection secrets, and passes <see cref="SecretRedactor"/> all the same.
+    /// </summary>
+    public static StagingException Explain(PostgresException ex)
+    {
+        var where = string.Join(", ", new[]
+        {
+            ex.TableName is { } t ? $"table {t}" : null,
+            ex.ConstraintName is { } c ? $"constraint {c}" : null,
+        }.Where(x => x is not null));
+        var detail = ex.Detail is { Length: > 0 } d && !d.Contains("redacted", StringComparison.OrdinalIgnoreCase) ? " " + SecretRedactor.Redact(d) : "";
+        return new StagingException("SubsetWriteFailed", StagingErrorCategory.WriteError,
+            $"Writing the subset into staging failed ({ex.SqlState}{(where.Length > 0 ? ", " + where : "")}): {ex.MessageText}.{detail} " +
+            "The staging database was left as it was.", ex.TableName ?? ex.ConstraintName, ex)
+        { RecommendedAction = "The detail names the row that broke the load; report it with the tags copied (this is a closure the copy missed)." };
+    }
+
+    /// <summary>The staging connection string with Include Error Detail on, so <see cref="Explain"/> can name the key.</summary>
+    public static string WithErrorDetail(string connectionString) =>
+        new NpgsqlConnectionStringBuilder(connectionString) { IncludeErrorDetail = true }.ConnectionString;
 
     private static (NpgsqlDbType, object?) Convert(string pgType, object? value, string table, string column)
     {
@@ -112,6 +155,7 @@ public static class StagingSubsetWriter
             return pgType switch
             {
                 "integer" => (NpgsqlDbType.Integer, System.Convert.ToInt32(value)),
+                "smallint" => (NpgsqlDbType.Smallint, System.Convert.ToInt16(value)),
                 "bigint" => (NpgsqlDbType.Bigint, System.Convert.ToInt64(value)),
                 "boolean" => (NpgsqlDbType.Boolean, System.Convert.ToBoolean(value)),
                 "timestamp with time zone" => (NpgsqlDbType.TimestampTz, DateTime.SpecifyKind(value is DateTime d ? d : DateTime.Parse(value.ToString()!), DateTimeKind.Utc)),

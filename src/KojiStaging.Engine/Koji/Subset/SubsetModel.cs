@@ -10,7 +10,8 @@ public sealed record SubsetOptions
     public bool Inherit { get; init; } = true;
     /// <summary>Only the latest build of each package (listTagged latest=True, what pungi uses).</summary>
     public bool Latest { get; init; } = true;
-    /// <summary>Signing keys whose signature rows and signed copies to bring; empty = unsigned only.</summary>
+    /// <summary>Signing keys whose signature rows, cached signature headers and signed copies to bring; "*" = every key prod has;
+    /// empty = unsigned only. The empty sigkey (the unsigned header Koji caches at import) always comes along.</summary>
     public IReadOnlyList<string> SigKeys { get; init; } = Array.Empty<string>();
     /// <summary>RPM arches to copy (exact values, e.g. x86_64, noarch, src); empty = all.</summary>
     public IReadOnlyList<string> Arches { get; init; } = Array.Empty<string>();
@@ -52,7 +53,14 @@ public sealed record SubsetBuild(int Id, string Nvr, string PackageName, string 
     IReadOnlyList<SubsetRpm> Rpms);
 
 public sealed record SubsetRpm(int Id, string Name, string Version, string Release, string Arch, string PayloadHash, long Size,
-    IReadOnlyList<string> SignedWith);
+    IReadOnlyList<string> SignedWith)
+{
+    /// <summary>The signature rows copied (chosen keys and the empty key): each has its header under data/sigcache.</summary>
+    public IReadOnlyList<SubsetSigCache> SigCache { get; init; } = Array.Empty<SubsetSigCache>();
+}
+
+/// <summary>One rpmsigs row: its cached header data/sigcache/[key/]arch/nvra.rpm.sig has MD5 <paramref name="SigHash"/>.</summary>
+public sealed record SubsetSigCache(string SigKey, string SigHash);
 
 /// <summary>Everything one run copies: table rows (prod ids kept) and the builds whose files come along.</summary>
 public sealed class SubsetSnapshot
@@ -64,5 +72,7 @@ public sealed class SubsetSnapshot
     public required IReadOnlyList<SubsetTable> Tables { get; init; }
     public required IReadOnlyList<SubsetBuild> Builds { get; init; }
     public int RoundTrips { get; set; }
+    /// <summary>Prod's highest task id (listTasks), the base staging's moved sequences start above.</summary>
+    public long ProdNewestTask { get; init; }
     public int RowCount => Tables.Sum(t => t.Rows.Count);
 }
