@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system packages KojiStaging's build, tests and demo use, only when missing.
 # PostgreSQL server and client (tests and demo run throw-away clusters), rsync (benchmarks compare
-# against it), util-linux (runuser, mount, findmnt), tar/gzip (fixture tree).
+# against it), util-linux (runuser, mount, findmnt), tar/gzip (fixture tree), systemd (systemd-analyze
+# verify/security for the generated units; systemd is not started), chromium (the HTML report in a real browser).
 set -euo pipefail
-packages=(postgresql postgresql-client rsync util-linux mount tar gzip procps)
+packages=(postgresql postgresql-client rsync util-linux mount tar gzip procps systemd chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
