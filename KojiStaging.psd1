@@ -1,5 +1,6 @@
 @{
-    RootModule           = 'KojiStaging.dll'
+    # The build sets this to 'KojiStaging.dll' in out/KojiStaging; the source tree has no assembly beside this file.
+    RootModule           = ''
     ModuleVersion        = '0.1.0'
     GUID                 = '5f0c7d3e-8a7b-4f4e-9b3c-2d6a1e9f4b21'
     Author               = 'KojiStaging developers'
@@ -13,11 +14,14 @@
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()
-    FormatsToProcess     = @('KojiStaging.format.ps1xml')
+    # The build sets this to the merged view file it writes next to the manifest (none exists in the source tree).
+    FormatsToProcess     = @()
     PrivateData          = @{
         PSData = @{
             Tags       = @('Koji', 'Fedora', 'Staging', 'PostgreSQL', 'NetApp', 'ReleaseEngineering', 'Linux')
-            ProjectUri = 'https://example.invalid/kojistaging'
+            ProjectUri   = 'https://github.com/kojistaging/KojiStaging'
+            LicenseUri   = 'https://github.com/kojistaging/KojiStaging/blob/main/LICENSE'
+            ReleaseNotes = 'Resyncs fail on failed health checks (FailOn); sandboxed systemd units and validated cron entries; run history (Get-KojiStagingHistory), node_exporter textfile and HTML report (Export-KojiStagingReport). See CHANGELOG.md.'
         }
     }
 }

@@ -6,13 +6,15 @@
     Build      build the module into out/KojiStaging (manifest, format views, MAML help)
     Test       Build, then xUnit (engine) and Pester (cmdlets in a fresh pwsh); ends with "N passed, N failed"
     Demo       Build, then run the embedded staging refresh on this machine (tools/Demo.ps1)
+    Package    Build, then publish the module as a .nupkg into the local repository folder out/repository
+               (Publish-PSResource), ready for Install-PSResource -Repository <a repository registered on that folder>
     Clean      remove out/ and build outputs
 .EXAMPLE
     ./build.sh Test -PesterPath tests/pester/Module.Tests.ps1 -SkipXunit
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Bootstrap', 'Build', 'Test', 'Demo', 'Clean')]
+    [ValidateSet('Bootstrap', 'Build', 'Test', 'Demo', 'Package', 'Clean')]
     [string[]] $Task = @('Build'),
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
@@ -129,6 +131,25 @@ function Invoke-Demo {
     Set-FixtureLocation
     Invoke-Build
     & (Join-Path $Root 'tools/Demo.ps1') -ModulePath (Join-Path $Out 'KojiStaging.psd1')
+}
+
+<#
+  A PSResourceGet repository is a folder of .nupkg files. The build registers a temporary repository on
+  out/repository for the publish and removes the registration again, leaving the user's repositories as they were.
+#>
+function Invoke-Package {
+    Invoke-Build
+    $repo = Join-Path $Root 'out/repository'
+    New-Item -ItemType Directory -Force $repo | Out-Null
+    $version = (Import-PowerShellDataFile (Join-Path $Out 'KojiStaging.psd1')).ModuleVersion
+    Remove-Item (Join-Path $repo "KojiStaging.$version.nupkg") -ErrorAction SilentlyContinue
+    $name = "KojiStagingBuild$PID"
+    Register-PSResourceRepository -Name $name -Uri $repo -Trusted
+    try { Publish-PSResource -Path $Out -Repository $name }
+    finally { Unregister-PSResourceRepository -Name $name }
+    $nupkg = Join-Path $repo "KojiStaging.$version.nupkg"
+    if (-not (Test-Path $nupkg)) { throw "Publish-PSResource did not write $nupkg" }
+    Write-Host "Package: $nupkg"
 }
 
 function Invoke-Clean {

@@ -39,7 +39,10 @@ $names = & $pwsh @prefix -NoProfile -NonInteractive -Command "Import-Module '$Ou
 if ($LASTEXITCODE -ne 0) { throw 'Could not load the built module to list its cmdlets.' }
 $list = if ($names) { "@(`n" + (($names | ForEach-Object { "        '$_'" }) -join "`n") + "`n    )" } else { '@()' }
 $manifest = (Get-Content (Join-Path $Root 'KojiStaging.psd1') -Raw) -replace '(?m)^(\s*)CmdletsToExport\s*=\s*@\(\)', "`$1CmdletsToExport      = $list"
+$manifest = $manifest -replace "(?m)^(\s*)RootModule\s*=\s*''", "`$1RootModule           = 'KojiStaging.dll'"
+$manifest = $manifest -replace '(?m)^(\s*)FormatsToProcess\s*=\s*@\(\)', "`$1FormatsToProcess     = @('KojiStaging.format.ps1xml')"
 Set-Content (Join-Path $OutDir 'KojiStaging.psd1') $manifest -Encoding utf8NoBOM
+foreach ($doc in 'LICENSE', 'CHANGELOG.md') { Copy-Item (Join-Path $Root $doc) $OutDir }
 
 $help = Join-Path $OutDir 'en-US'
 New-Item -ItemType Directory -Force $help | Out-Null

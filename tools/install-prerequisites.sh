@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the system packages KojiStaging's build, tests and demo use, only when missing.
 # PostgreSQL server and client (tests and demo run throw-away clusters), rsync (benchmarks compare
-# against it), util-linux (runuser, mount, findmnt), tar/gzip (fixture tree); PostgreSQL 11/13/17 server binaries
-# for the cross-version tests, into a cache outside the repository (tools/install-test-postgres.sh).
+# against it), util-linux (runuser, mount, findmnt), tar/gzip (fixture tree), tmux (the Ctrl+C test in a pty),
+# systemd (systemd-analyze verify/security for the generated units; systemd is not started), chromium (the HTML
+# report in a real browser); PostgreSQL 11/13/17 server binaries for the cross-version tests, into a cache outside
+# the repository (tools/install-test-postgres.sh).
 set -euo pipefail
-packages=(postgresql postgresql-client rsync util-linux mount tar gzip procps tmux)
+packages=(postgresql postgresql-client rsync util-linux mount tar gzip procps tmux systemd chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -6,10 +6,14 @@
 @{
     Name    = 'stg-secondary-volume'
     LogPath = '/var/log/kojistaging/stg-secondary-volume.log'
+    # staging's topdir: given to every step with a -TopDir parameter (here SecondaryVolume and Test)
+    TopDir  = '/mnt/koji'
+    # a failed health check fails the run (exit code 1); 'Warn' is stricter, 'Never' only reports
+    FailOn  = 'Fail'
     Steps   = @(
         @{ Strategy = 'Sync'; Id = 'db'; Source = 'service=koji-prod'; Destination = 'service=koji-stg'; KeepGenerations = 2 }
-        # gets the sync result by pipeline: -Connection and -SyncedEvent bind by property name
-        @{ Strategy = 'SecondaryVolume'; Name = 'prod'; TopDir = '/mnt/koji'; Path = '/mnt/koji-prod' }
+        # -Connection and -SyncedEvent come from the sync result (step 'db'); a key given here always wins
+        @{ Strategy = 'SecondaryVolume'; Name = 'prod'; Path = '/mnt/koji-prod' }
         @{ Strategy = 'Sql'; Path = @('/etc/kojistaging/post-sync.sql') }
         @{ Strategy = 'Test' }
     )

@@ -4,6 +4,9 @@
 @{
     Name    = 'stg-snapshot'
     LogPath = '/var/log/kojistaging/stg-snapshot.log'
+    # where this host mounts the clone's junction path (/koji_stg): what the health checks read
+    TopDir  = '/mnt/koji'
+    FailOn  = 'Fail'
     Steps   = @(
         @{ Strategy = 'Sync'; Id = 'db'; Source = 'service=koji-prod'; Destination = 'service=koji-stg' }
         # Scheduled runs cannot type a password: log in with a client certificate (a .pfx file readable by the unit's user).

@@ -30,8 +30,48 @@ public sealed record ResyncStep(int Index, string Id, string Strategy, string Co
     };
 }
 
+/// <summary>Which health-check results fail a run: Fail results (the default), Warn and Fail, or none.</summary>
+public enum ResyncFailOn { Fail, Warn, Never }
+
 /// <summary>A whole refresh as described by one .psd1 data file.</summary>
-public sealed record ResyncConfig(string Name, string SourcePath, string LockPath, string? LogPath, bool LogJournal, IReadOnlyList<ResyncStep> Steps);
+public sealed record ResyncConfig(string Name, string SourcePath, string LockPath, string? LogPath, bool LogJournal, IReadOnlyList<ResyncStep> Steps)
+{
+    /// <summary>The lowest check status that fails the run (FailOn key).</summary>
+    public ResyncFailOn FailOn { get; init; } = ResyncFailOn.Fail;
+
+    /// <summary>The staging topdir (TopDir key): given to every step whose cmdlet has -TopDir and does not name one.</summary>
+    public string? TopDir { get; init; }
+
+    /// <summary>The JSON-lines file every run appends its record to (HistoryPath key, else <see cref="ResyncHistory.DefaultPath"/>).</summary>
+    public string HistoryPath { get; init; } = "";
+
+    /// <summary>True when the file names HistoryPath (else it is the default under the state directory).</summary>
+    public bool HistoryPathConfigured { get; init; }
+
+    /// <summary>node_exporter textfile written after each run (MetricsPath key); none when null.</summary>
+    public string? MetricsPath { get; init; }
+
+    /// <summary>Directories and files the run writes: what a hardened unit must leave writable.</summary>
+    public IEnumerable<string> WrittenPaths()
+    {
+        foreach (var step in Steps)
+            foreach (var key in WritingKeys.TryGetValue(step.Strategy, out var keys) ? keys : [])
+                if (step.Parameters.TryGetValue(key, out var v) && v is string s && s.StartsWith('/')) yield return s;
+        if (TopDir is not null && Steps.Any(s => WritingKeys.ContainsKey(s.Strategy) && !s.Parameters.ContainsKey("TopDir"))) yield return TopDir;
+        yield return Path.GetDirectoryName(LockPath)!;
+        if (LogPath is not null) yield return Path.GetDirectoryName(LogPath)!;
+        if (HistoryPathConfigured) yield return Path.GetDirectoryName(HistoryPath)!;
+        if (MetricsPath is not null) yield return Path.GetDirectoryName(MetricsPath)!;
+    }
+
+    /// <summary>The parameters through which a strategy writes files (its staging tree).</summary>
+    private static readonly Dictionary<string, string[]> WritingKeys = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["SecondaryVolume"] = ["TopDir"],
+        ["Subset"] = ["TopDir"],
+        ["FullCopy"] = ["Destination"],
+    };
+}
 
 /// <summary>
 /// Validates the hashtable read from a resync configuration file (Import-PowerShellDataFile) and turns it
@@ -57,7 +97,7 @@ public static class ResyncConfigReader
     /// <summary>Strategies that start a pipeline (no input unless the step says otherwise).</summary>
     private static readonly HashSet<string> Sources = new(StringComparer.OrdinalIgnoreCase) { "Sync", "Subset", "FullCopy" };
 
-    private static readonly HashSet<string> TopKeys = new(StringComparer.OrdinalIgnoreCase) { "Name", "Description", "LockPath", "LogPath", "LogJournal", "Steps" };
+    private static readonly HashSet<string> TopKeys = new(StringComparer.OrdinalIgnoreCase) { "Name", "Description", "LockPath", "LogPath", "LogJournal", "Steps", "FailOn", "TopDir", "HistoryPath", "MetricsPath" };
     private static readonly HashSet<string> StepKeys = new(StringComparer.OrdinalIgnoreCase) { "Strategy", "Id", "Input" };
 
     public static ResyncConfig Parse(IDictionary data, string sourcePath, string? lockDirectory = null)
@@ -106,7 +146,17 @@ public static class ResyncConfigReader
         var lockPath = Get(data, "LockPath") as string ?? Path.Combine(lockDirectory ?? DefaultLockDirectory(), $"kojistaging-{name}.lock");
         var logPath = Get(data, "LogPath") as string;
         var journal = Get(data, "LogJournal") is bool j && j;
-        return new ResyncConfig(name, sourcePath, lockPath, logPath, journal, steps);
+        var failOnText = Get(data, "FailOn") as string ?? "Fail";
+        if (!Enum.TryParse<ResyncFailOn>(failOnText, ignoreCase: true, out var failOn) || int.TryParse(failOnText, out _))
+            throw Invalid("ResyncConfigInvalidFailOn", $"FailOn = '{failOnText}' in {sourcePath}: use 'Fail' (a failed check fails the run, the default), 'Warn' (a warning does too) or 'Never'.", sourcePath);
+        return new ResyncConfig(name, sourcePath, lockPath, logPath, journal, steps)
+        {
+            FailOn = failOn,
+            TopDir = Get(data, "TopDir") as string,
+            HistoryPath = Get(data, "HistoryPath") as string ?? ResyncHistory.DefaultPath(name),
+            HistoryPathConfigured = Get(data, "HistoryPath") is string,
+            MetricsPath = Get(data, "MetricsPath") as string,
+        };
     }
 
     /// <summary>/run/lock when it is writable (root, systemd), else the temp directory.</summary>

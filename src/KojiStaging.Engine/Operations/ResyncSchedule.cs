@@ -12,7 +12,19 @@ public sealed record ScheduleRequest(
     string[] PwshCommand,
     bool Cron,
     string Directory,
-    string? User);
+    string? User)
+{
+    /// <summary>Paths the run writes (staging tree, lock, log, state): ReadWritePaths= of the hardened service.</summary>
+    public IReadOnlyList<string> WritablePaths { get; init; } = [];
+    /// <summary>A unit to start when the service fails (OnFailure=), e.g. a mail notifier.</summary>
+    public string? OnFailure { get; init; }
+    /// <summary>TimeoutStartSec= of the service: a hung run is stopped and counted as failed.</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromHours(12);
+    /// <summary>MAILTO of the cron entry (who gets mail when a run fails); root when not given.</summary>
+    public string? MailTo { get; init; }
+    /// <summary>The file the cron entry appends pwsh's output to.</summary>
+    public string? CronLogPath { get; init; }
+}
 
 /// <summary>One file a registration writes, with its full content.</summary>
 public sealed record ScheduleFile(string Path, string Content);
@@ -52,23 +64,41 @@ public static partial class ResyncSchedule
     public static string CronFileName(string name) => UnitPrefix + name.Replace('.', '_');   // run-parts ignores names with dots
 
     /// <summary>The PowerShell command the schedule runs.</summary>
-    public static string PowerShellCommand(string modulePath, string configPath) =>
-        $"Import-Module {PsQuote(modulePath)}; Invoke-KojiStagingResync -Path {PsQuote(configPath)} -Confirm:$false; exit $LASTEXITCODE";
+    /// <remarks>
+    /// For systemd (<paramref name="journalOnly"/>) the PowerShell streams go to $null: stdout and stderr are the journal,
+    /// which already gets every log line once, with its priority, from KOJISTAGING_LOG_JOURNAL; the host's
+    /// "WARNING:" echo and error views would repeat them.
+    /// </remarks>
+    public static string PowerShellCommand(string modulePath, string configPath, bool journalOnly = false) =>
+        $"Import-Module {(modulePath.Contains('/') ? PsQuote(modulePath) : modulePath)}; Invoke-KojiStagingResync -Path {PsQuote(configPath)} -Confirm:$false{(journalOnly ? " *> $null" : "")}; exit $LASTEXITCODE";
+
+    public const string LogsDirectory = "/var/log/kojistaging";
+    public const string StateDirectory = "/var/lib/kojistaging";
+
+    public static string CronLogFor(string name) => Path.Combine(LogsDirectory, $"{name}.cron.log");
 
     public static ScheduleRegistration Plan(ScheduleRequest r)
     {
-        var command = PowerShellCommand(r.ModulePath, r.ConfigPath);
+        RequirePlainValues(r);
+        var command = PowerShellCommand(r.ModulePath, r.ConfigPath, journalOnly: !r.Cron);
         var argv = r.PwshCommand.Concat(new[] { "-NoProfile", "-NonInteractive", "-Command", command }).ToArray();
         if (r.Cron)
         {
             var when = CronExpression(r.Schedule);
-            var line = string.Join(' ', argv.Select(ShellQuote)).Replace("%", "\\%");
+            var log = r.CronLogPath ?? CronLogFor(r.Name);
+            var mailTo = r.MailTo ?? "root";
+            if (!System.Text.RegularExpressions.Regex.IsMatch(mailTo, @"^[A-Za-z0-9._+@,-]*$"))
+                throw new StagingException("ScheduleValueInvalid", StagingErrorCategory.InvalidArgument, $"-MailTo '{mailTo}' is not a list of mail addresses or user names.", mailTo);
+            // cron hands the rest of the line to /bin/sh; output goes to the log, and only a failed run prints (and so mails) one line
+            var line = (string.Join(' ', argv.Select(ShellQuote)) + $" >>{ShellQuote(log)} 2>&1 || echo \"KojiStaging resync {r.Name} failed with exit code $?; see {ShellDoubleQuoted(log)}\"").Replace("%", "\\%");
             var content = $"""
                 # KojiStaging resync '{r.Name}' from {r.ConfigPath}
                 # Written by Register-KojiStagingResync; remove with Unregister-KojiStagingResync -Name {r.Name} -Cron.
                 # Exit codes: 0 ok, 1 a step failed, 2 another run holds the lock, 3 invalid configuration.
                 SHELL=/bin/sh
                 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+                MAILTO={mailTo}
+                NO_COLOR=1
                 {when} {r.User ?? "root"} {line}
 
                 """;
@@ -85,24 +115,28 @@ public static partial class ResyncSchedule
         var service = $"""
             # Written by Register-KojiStagingResync; remove with Unregister-KojiStagingResync -Name {r.Name}.
             [Unit]
-            Description=KojiStaging resync '{r.Name}' ({SystemdText(r.ConfigPath)})
+            Description=KojiStaging resync '{SystemdText(r.Name)}' ({SystemdText(r.ConfigPath)})
             Documentation=man:systemd.timer(5)
             Wants=network-online.target
             After=network-online.target
-
+            {(r.OnFailure is null ? "" : $"OnFailure={OnFailureUnit(r.OnFailure)}\n")}
             [Service]
             Type=oneshot
             # Exit status: 0 ok, 1 a step failed, 2 another run holds the lock, 3 invalid configuration.
             ExecStart={exec}
-            Environment=KOJISTAGING_LOG_JOURNAL=1
-            {(r.User is null ? "" : $"User={r.User}\n")}Nice=10
-            TimeoutStartSec=infinity
-
+            {(r.User is null ? "" : $"User={r.User}\n")}Environment=KOJISTAGING_LOG_JOURNAL=1
+            Environment=NO_COLOR=1
+            Environment=DOTNET_NOLOGO=1
+            Nice=10
+            TimeoutStartSec={(long)Math.Ceiling(r.Timeout.TotalSeconds)}s
+            LogsDirectory=kojistaging
+            StateDirectory=kojistaging
+            {Hardening(r)}
             """;
         var timer = $"""
             # Written by Register-KojiStagingResync; remove with Unregister-KojiStagingResync -Name {r.Name}.
             [Unit]
-            Description=Schedule of KojiStaging resync '{r.Name}'
+            Description=Schedule of KojiStaging resync '{SystemdText(r.Name)}'
 
             [Timer]
             OnCalendar={onCalendar}
@@ -121,6 +155,68 @@ public static partial class ResyncSchedule
         };
     }
 
+    /// <summary>
+    /// The sandbox: the whole file system read-only but for what the configuration writes, no privilege gain,
+    /// private /tmp and devices, kernel and other users' processes out of reach, system calls limited to what a
+    /// service needs. No MemoryDenyWriteExecute: .NET's JIT needs writable-then-executable pages.
+    /// </summary>
+    private static string Hardening(ScheduleRequest r)
+    {
+        var lines = new List<string>
+        {
+            "NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=read-only", "PrivateTmp=yes", "PrivateDevices=yes",
+            "ProtectKernelTunables=yes", "ProtectKernelModules=yes", "ProtectKernelLogs=yes", "ProtectControlGroups=yes",
+            "ProtectClock=yes", "ProtectHostname=yes", "PrivateMounts=yes", "ProtectProc=invisible", "RestrictSUIDSGID=yes", "RestrictRealtime=yes",
+            "RestrictNamespaces=yes", "LockPersonality=yes", "RemoveIPC=yes", "KeyringMode=private",
+            "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK", "SystemCallArchitectures=native",
+            "SystemCallFilter=@system-service",
+            // root keeps chown and friends (@privileged) for copying owners; the rest is never needed
+            r.User is null or "root" ? "SystemCallFilter=~@clock @module @mount @swap @reboot @raw-io @obsolete @cpu-emulation @debug"
+                : "SystemCallFilter=~@privileged @mount @swap @reboot @raw-io @obsolete @cpu-emulation @debug",
+            "SystemCallErrorNumber=EPERM", "UMask=0022",
+        };
+        // root keeps only what copying a Koji tree with its owners and modes needs; any other account needs none
+        lines.Add(r.User is null or "root"
+            ? "CapabilityBoundingSet=CAP_CHOWN CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH CAP_FOWNER CAP_FSETID"
+            : "CapabilityBoundingSet=");
+        if (r.User is not null and not "root") lines.Add("AmbientCapabilities=");
+        foreach (var p in r.WritablePaths.Where(p => !Under(p, LogsDirectory) && !Under(p, StateDirectory)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            lines.Add("ReadWritePaths=" + SystemdPathWord("-" + p));
+        return string.Join('\n', lines) + "\n";
+    }
+
+    private static bool Under(string path, string dir) => path == dir || path.StartsWith(dir + "/", StringComparison.Ordinal);
+
+    /// <summary>A unit name for OnFailure=: unit-name characters only, plus systemd's %n/%N/%i/%I specifiers (the failing unit).</summary>
+    private static string OnFailureUnit(string name)
+    {
+        if (!System.Text.RegularExpressions.Regex.IsMatch(name, @"^([A-Za-z0-9:_.\\@-]|%[nNiI])+\.(service|target)$"))
+            throw new StagingException("ScheduleValueInvalid", StagingErrorCategory.InvalidArgument,
+                $"-OnFailure '{name}' is not a unit name such as 'status-mail@%n.service' (letters, digits, ':', '_', '.', '\\', '@', '-', and the %n %N %i %I specifiers).", name);
+        return name;
+    }
+
+    private static void RequirePlainValues(ScheduleRequest r)
+    {
+        ScheduleAccount.RequirePlain("The configuration name", r.Name);
+        ScheduleAccount.RequirePlain("-Path", r.ConfigPath);
+        ScheduleAccount.RequirePlain("-Schedule", r.Schedule);
+        ScheduleAccount.RequirePlain("The module to import", r.ModulePath);
+        foreach (var a in r.PwshCommand) ScheduleAccount.RequirePlain("-PwshPath", a);
+        ScheduleAccount.RequirePlain("-UnitDirectory", r.Directory);
+        ScheduleAccount.RequirePlain("-User", r.User);
+        ScheduleAccount.RequirePlain("-OnFailure", r.OnFailure);
+        ScheduleAccount.RequirePlain("-MailTo", r.MailTo);
+        ScheduleAccount.RequirePlain("-CronLogPath", r.CronLogPath);
+        foreach (var p in r.WritablePaths) ScheduleAccount.RequirePlain("A path the configuration writes", p);
+        if (r.User is not null && !System.Text.RegularExpressions.Regex.IsMatch(r.User, @"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$"))
+            throw new StagingException("ScheduleUserInvalid", StagingErrorCategory.InvalidArgument, $"'{r.User}' is not a valid user name.", r.User);
+        if (!r.ModulePath.Contains('/') && !System.Text.RegularExpressions.Regex.IsMatch(r.ModulePath, @"^[A-Za-z][A-Za-z0-9_.-]*$"))
+            throw new StagingException("ScheduleValueInvalid", StagingErrorCategory.InvalidArgument, $"-Module '{r.ModulePath}' is neither a module name nor a manifest path.", r.ModulePath);
+        if (r.Timeout <= TimeSpan.Zero)
+            throw new StagingException("ScheduleValueInvalid", StagingErrorCategory.InvalidArgument, $"-Timeout must be positive, not {r.Timeout}.", r.Timeout);
+    }
+
     /// <summary>weekly, monthly, daily or a systemd OnCalendar expression (checked by <see cref="IsOnCalendar"/>).</summary>
     public static string OnCalendar(string schedule)
     {
@@ -130,14 +226,11 @@ public static partial class ResyncSchedule
             $"'{schedule}' is neither weekly, monthly, daily nor a systemd calendar expression such as 'Sat *-*-* 02:00:00' or '*-*-1,15 04:30'.", schedule);
     }
 
-    /// <summary>weekly, monthly, daily or five cron fields.</summary>
+    /// <summary>weekly, monthly, daily or five cron fields (checked by <see cref="CronSchedule"/>).</summary>
     public static string CronExpression(string schedule)
     {
         if (Named.TryGetValue(schedule.Trim(), out var n)) return n.Cron;
-        var fields = schedule.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (fields.Length == 5 && fields.All(f => CronField().IsMatch(f))) return string.Join(' ', fields);
-        throw new StagingException("ScheduleInvalid", StagingErrorCategory.InvalidArgument,
-            $"'{schedule}' is neither weekly, monthly, daily nor five cron fields such as '30 2 * * 6'.", schedule);
+        return CronSchedule.Validate(schedule);
     }
 
     /// <summary>
@@ -184,7 +277,13 @@ public static partial class ResyncSchedule
     private static string SystemdQuote(string s) =>
         "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("$", "$$").Replace("%", "%%") + "\"";
 
+    /// <summary>Free text (Description=): only specifiers are expanded there, so % → %%.</summary>
     private static string SystemdText(string s) => s.Replace("%", "%%");
+
+    /// <summary>One word of a path list (ReadWritePaths=): quoted, C escapes for \\ and ", specifiers escaped (% → %%).</summary>
+    private static string SystemdPathWord(string s) => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("%", "%%") + "\"";
+
+    private static string ShellDoubleQuoted(string s) => Regex.Replace(s, "([\\\\\"$`])", "\\$1");
 
     /// <summary>/bin/sh: a double-quoted word with \, ", $ and ` escaped.</summary>
     private static string ShellQuote(string s) =>
@@ -203,6 +302,4 @@ public static partial class ResyncSchedule
     [GeneratedRegex(@"^(\*|\d{1,2}((\.\.|,)\d{1,2})*)(/\d+)?:(\*|\d{1,2}((\.\.|,)\d{1,2})*)(/\d+)?(:(\*|\d{1,2}((\.\.|,)\d{1,2})*)(/\d+)?(\.\d+)?)?$")]
     private static partial Regex TimePart();
 
-    [GeneratedRegex(@"^(\*|\d{1,2}(-\d{1,2})?(,\d{1,2}(-\d{1,2})?)*)(/\d{1,2})?$|^(\*|[a-zA-Z]{3}(,[a-zA-Z]{3})*)$")]
-    private static partial Regex CronField();
 }

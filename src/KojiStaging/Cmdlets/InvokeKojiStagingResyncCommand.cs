@@ -55,7 +55,7 @@ public sealed class InvokeKojiStagingResyncCommand : KojiStagingCmdlet
         {
             log.Write(LogSeverity.Warning, $"Resync '{config.Name}' not started: {ex.Message}");
             WriteError(ToErrorRecord(ex, config.LockPath));
-            Finish(result, ResyncStatus.Locked, watch);
+            Finish(config, log, result, ResyncStatus.Locked, watch);
             return;
         }
         using (held)
@@ -67,7 +67,7 @@ public sealed class InvokeKojiStagingResyncCommand : KojiStagingCmdlet
             {
                 _runner = new ResyncStepRunner(this, log);
                 var ok = _runner.RunAll(config, result);
-                Finish(result, ok ? ResyncStatus.Succeeded : ResyncStatus.Failed, watch);
+                Finish(config, log, result, ok ? ResyncStatus.Succeeded : ResyncStatus.Failed, watch);
                 log.Write(ok ? LogSeverity.Information : LogSeverity.Error, $"Resync '{config.Name}' {result.Status.ToString().ToLowerInvariant()} in {watch.Elapsed.TotalSeconds:F1} s (exit code {result.ExitCode})");
             }
             catch (PipelineStoppedException)
@@ -102,16 +102,23 @@ public sealed class InvokeKojiStagingResyncCommand : KojiStagingCmdlet
         }
         catch (StagingException ex)
         {
+            new RunLog(CurrentLogOptions(), "Resync").Write(LogSeverity.Error, $"Resync configuration {full} not run: {ex.ErrorId}: {ex.Message}");
             SetExitCode((int)ResyncStatus.ConfigInvalid);
             ThrowTerminatingError(ToErrorRecord(ex, full));
             throw; // not reached
         }
     }
 
-    private void Finish(ResyncResult result, ResyncStatus status, Stopwatch watch)
+    private void Finish(ResyncConfig config, RunLog log, ResyncResult result, ResyncStatus status, Stopwatch watch)
     {
         result.Status = status;
         result.Duration = watch.Elapsed;
+        try { ResyncHistory.Save(config, result); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or StagingException)
+        {
+            log.Write(LogSeverity.Warning, $"Resync '{config.Name}': history not recorded in {config.HistoryPath}: {ex.Message}");
+            WriteWarning($"History not recorded in {config.HistoryPath}: {ex.Message}");
+        }
         SetExitCode(result.ExitCode);
         WriteObject(result);
     }

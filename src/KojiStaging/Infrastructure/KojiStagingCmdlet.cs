@@ -31,8 +31,9 @@ public abstract class KojiStagingCmdlet : PSCmdlet, IDisposable
     {
         using var queue = new BlockingCollection<Action>();
         var progress = new ProgressCoalescer();
-        using var session = new EngineSession((level, text) => { try { queue.Add(() => WriteLog(level, text)); } catch (InvalidOperationException) { } }, progress, StopToken,
-            action => { try { queue.Add(action); } catch (InvalidOperationException) { action(); } }, CurrentLogOptions());
+        var logOptions = CurrentLogOptions();
+        using var session = new EngineSession((level, text) => { try { queue.Add(() => WriteLog(level, text, !logOptions.IsEmpty)); } catch (InvalidOperationException) { } }, progress, StopToken,
+            action => { try { queue.Add(action); } catch (InvalidOperationException) { action(); } }, logOptions);
         var scope = session.Scope;
 
         var task = Task.Run(() => work(scope));
@@ -135,13 +136,16 @@ public abstract class KojiStagingCmdlet : PSCmdlet, IDisposable
         GetVariableValue("KojiStagingLogPath") is { } path ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(path.ToString()) : null,
         GetVariableValue("KojiStagingLogJournal"), GetVariableValue("KojiStagingLogLevel"));
 
-    private void WriteLog(LogSeverity level, string text)
+    private void WriteLog(LogSeverity level, string text, bool sinksHaveIt)
     {
         switch (level)
         {
             case LogSeverity.Trace or LogSeverity.Debug: WriteDebug(text); break;
             case LogSeverity.Information: WriteVerbose(text); break;
-            default: WriteWarning(text); break;
+            default:
+                if (sinksHaveIt) LoggedWarnings.Add(text);
+                WriteWarning(text);
+                break;
         }
     }
 

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Management.Automation;
 using KojiStaging.Engine.Diagnostics;
 using KojiStaging.Engine.Operations;
+using KojiStaging.Engine.Operations.Health;
 using PS = System.Management.Automation.PowerShell;
 
 namespace KojiStaging.Infrastructure;
@@ -57,12 +58,16 @@ internal sealed class ResyncStepRunner
         {
             var r = result.Steps[step.Index - 1];
             var input = step.Input == "None" ? null : outputs[step.Input];
-            _log.Write(LogSeverity.Information, $"Step {step.Index}/{config.Steps.Count} started: {step.Describe()}");
+            var cmd = _host.InvokeCommand.GetCommand(step.Command, CommandTypes.Cmdlet | CommandTypes.Function);
+            var binding = StepBinding.For(step, cmd, config.TopDir, input);
+            _log.Write(LogSeverity.Information, $"Step {step.Index}/{config.Steps.Count} started: {step.Describe()}{binding.Describe(step)}");
+            foreach (var note in binding.Ignored) _log.Write(LogSeverity.Information, $"Step {step.Index}: {note}");
             var watch = Stopwatch.StartNew();
             var errors = new List<string>();
             try
             {
-                r.Output = Run(step, input, errors);
+                r.Output = Run(step, cmd, binding, errors);
+                errors.AddRange(CheckVerdicts(r.Output, config.FailOn, step));
                 r.Status = errors.Count == 0 ? "Succeeded" : "Failed";
             }
             catch (Exception ex) when (ex is not PipelineStoppedException)
@@ -84,6 +89,35 @@ internal sealed class ResyncStepRunner
         return true;
     }
 
+    /// <summary>
+    /// Logs every health-check result at its own priority (Fail → error, Warn → warning) and returns one error per
+    /// result at or above the configuration's FailOn threshold: those fail the step, and so the run.
+    /// </summary>
+    private IEnumerable<string> CheckVerdicts(object[] output, ResyncFailOn failOn, ResyncStep step)
+    {
+        var verdicts = new List<string>();
+        foreach (var o in output)
+        {
+            if (o is bool quiet && step.Strategy == "Test")
+            {
+                if (!quiet && failOn != ResyncFailOn.Never) verdicts.Add("Test-KojiStaging -Quiet returned False");
+                continue;
+            }
+            if (o is not StagingCheckResult c) continue;
+            var level = c.Status switch { StagingCheckStatus.Fail => LogSeverity.Error, StagingCheckStatus.Warn => LogSeverity.Warning, _ => LogSeverity.Information };
+            var text = $"Check {c.Name}: {c.Status} - {c.Detail}{(c.Advice is null ? "" : $" ({c.Advice})")}";
+            _log.Write(level, text);
+            var fails = failOn switch
+            {
+                ResyncFailOn.Fail => c.Status == StagingCheckStatus.Fail,
+                ResyncFailOn.Warn => c.Status != StagingCheckStatus.Pass,
+                _ => false,
+            };
+            if (fails) verdicts.Add($"check {c.Name} {c.Status.ToString().ToLowerInvariant()}ed (FailOn = '{failOn}'): {c.Detail}");
+        }
+        return verdicts;
+    }
+
     /// <summary>Ctrl+C: stops the running nested pipeline (its cmdlet's StopProcessing cancels its engine).</summary>
     public void Stop()
     {
@@ -100,13 +134,12 @@ internal sealed class ResyncStepRunner
         return message;
     }
 
-    private object[] Run(ResyncStep step, object[]? input, List<string> errors)
+    private object[] Run(ResyncStep step, CommandInfo? cmd, StepBinding binding, List<string> errors)
     {
         using var ps = PS.Create(RunspaceMode.CurrentRunspace);
-        var cmd = _host.InvokeCommand.GetCommand(step.Command, CommandTypes.Cmdlet | CommandTypes.Function);
         ps.AddCommand(cmd);
-        foreach (var (key, value) in step.Parameters) ps.AddParameter(key, value);
-        if (cmd.Parameters.ContainsKey("Confirm")) ps.AddParameter("Confirm", false);   // confirmed once for the whole run
+        foreach (var (key, value) in binding.Parameters) ps.AddParameter(key, value);
+        if (cmd!.Parameters.ContainsKey("Confirm")) ps.AddParameter("Confirm", false);   // confirmed once for the whole run
         foreach (var common in new[] { "Verbose", "Debug" })
             if (_host.MyInvocation.BoundParameters.TryGetValue(common, out var v)) ps.AddParameter(common, v);
         ps.Streams.Verbose.DataAdded += (s, e) => _host.WriteVerbose(ps.Streams.Verbose[e.Index].Message);
@@ -116,7 +149,8 @@ internal sealed class ResyncStepRunner
         ps.Streams.Warning.DataAdded += (s, e) =>
         {
             var text = ps.Streams.Warning[e.Index].Message;
-            _log.Write(LogSeverity.Warning, $"{step.Command}: {text}");
+            // an engine warning already reached the log file and journal through the step's own session
+            if (!LoggedWarnings.Consume(text)) _log.Write(LogSeverity.Warning, $"{step.Command}: {text}");
             _host.WriteWarning(text);
         };
         ps.Streams.Error.DataAdded += (s, e) =>
@@ -129,7 +163,7 @@ internal sealed class ResyncStepRunner
         try
         {
             if (_stopping) throw new PipelineStoppedException();
-            var output = input is null ? ps.Invoke() : ps.Invoke(input);
+            var output = binding.Piped is null ? ps.Invoke() : ps.Invoke(binding.Piped);
             // Ctrl+C stops nested pipelines first: a stopped step stops the run, it never "succeeds".
             if (_stopping || ps.InvocationStateInfo.State == PSInvocationState.Stopped) throw new PipelineStoppedException();
             return output.Select(o => o?.BaseObject is PSCustomObject ? (object)o : o?.BaseObject ?? (object)o!).ToArray();

@@ -15,7 +15,7 @@ public sealed class ResyncScheduleTests
         var plan = ResyncSchedule.Plan(Request("weekly"));
         var service = plan.Files[0].Content;
         Assert.Equal("/etc/x/kojistaging-resync-weekly.service", plan.Files[0].Path);
-        Assert.Contains("ExecStart=\"/usr/bin/pwsh\" \"-NoProfile\" \"-NonInteractive\" \"-Command\" \"Import-Module '/opt/KojiStaging/KojiStaging.psd1'; Invoke-KojiStagingResync -Path '/etc/kojistaging/it''s 100%%.psd1' -Confirm:$$false; exit $$LASTEXITCODE\"", service);
+        Assert.Contains("ExecStart=\"/usr/bin/pwsh\" \"-NoProfile\" \"-NonInteractive\" \"-Command\" \"Import-Module '/opt/KojiStaging/KojiStaging.psd1'; Invoke-KojiStagingResync -Path '/etc/kojistaging/it''s 100%%.psd1' -Confirm:$$false *> $$null; exit $$LASTEXITCODE\"", service);
         Assert.Contains("User=koji", service);
         Assert.Contains("OnCalendar=Sun *-*-* 03:00:00", plan.Files[1].Content);
         Assert.Equal("kojistaging-resync-weekly.timer", plan.Unit);
