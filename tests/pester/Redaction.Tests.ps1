@@ -74,7 +74,8 @@ try { Sync-KojiStagingDb -Source '$($aliases.Pwd.Replace("'", "''"))' -Destinati
     It 'units written for a scheduled resync name the configuration, never a password' {
         $cfg = Join-Path $dir 'red-PSW.psd1'
         Import-Module $module
-        $null = Register-KojiStagingResync -Path $cfg -Schedule weekly -UnitDirectory "$dir/units" -NoEnable -Confirm:$false -WarningAction SilentlyContinue
+        Import-Module (Join-Path $PSScriptRoot 'ScheduleHelpers.psm1') -Force
+        $null = Register-KojiStagingResync -Path $cfg -Schedule weekly -UnitDirectory "$dir/units" -NoEnable -PwshPath (Install-KojiTestPwsh) -Confirm:$false -WarningAction SilentlyContinue
         $units = Get-ChildItem "$dir/units" -File | Get-Content -Raw
         ($units -join "`n") | Should -Match ([regex]::Escape($cfg))
         Assert-Clean ($units -join "`n") 'the units'
