@@ -78,7 +78,8 @@ public sealed class DbSyncEngine
             throw new StagingException("ExcludedTableUnknown", StagingErrorCategory.InvalidArgument,
                 $"-ExcludeTableData names table(s) the source does not have: {string.Join(", ", unknown)}.", unknown[0]);
         var plans = CopyPlanner.Plan(tables, rules, o.ExcludeTableData, workers, snapshot.SyncedEvent);
-        var sanitize = SanitizeOutcome.Resolve(rules, KojiCatalog.From(tables.Select(t => (t.Name, (IEnumerable<string>)t.Columns))));
+        SanitizeOutcome Resolve() => SanitizeOutcome.Resolve(rules, KojiCatalog.From(tables.Select(t => (t.Name, (IEnumerable<string>)t.Columns))));
+        var sanitize = Resolve();
         var applied = sanitize.Applied.ToList();
         foreach (var n in sanitize.NotApplicable)
             if (n.Guards is not null) log.LogWarning("Sanitise rule {Rule} is not applicable ({Reason}): if this Koji keeps {Guards} elsewhere, they reach staging unchanged", n.Rule, n.Reason, n.Guards);
@@ -108,7 +109,7 @@ public sealed class DbSyncEngine
             log.LogInformation("Snapshot {Snapshot} taken after the confirmation: synced event {Event} ({Time:u})", snapshot.SnapshotId, snapshot.SyncedEvent, snapshot.SyncedEventTime);
             tables = await SourceCatalog.ReadTablesAsync(snapshot.Connection, ct).ConfigureAwait(false);
             plans = CopyPlanner.Plan(tables, rules, o.ExcludeTableData, workers, snapshot.SyncedEvent);
-            sanitize = SanitizeOutcome.Resolve(rules, KojiCatalog.From(tables.Select(t => (t.Name, (IEnumerable<string>)t.Columns))));
+            sanitize = Resolve();
             applied = sanitize.Applied.ToList();
         }
 
