@@ -86,6 +86,63 @@ Describe 'docs/examples, end to end' {
         $h.eventsBehind | Should -Be 0
     }
 
+    It 'subset.psd1: tags copied through the hub into a created staging database, then a status, exit 0' {
+        # prod's hub is the emulator over the fixture; the operator created the staging database once beforehand
+        $hub = Start-KojiTestService hub --fixture koji_prod
+        try {
+            $schema = "$dir/subset-schema.sql"
+            $env:PGPASSWORD = $pg.Password
+            & pg_dump -s --no-owner --no-privileges -h $pg.Host -p $pg.Port -U $pg.User -d koji_prod -f $schema
+            Remove-Item Env:PGPASSWORD
+            $stg = "Host=$($pg.Host);Port=$($pg.Port);Database=koji_example_subset;Username=$($pg.User);Password=$($pg.Password)"
+            New-KojiStagingDatabase -Destination $stg -SchemaPath $schema -Confirm:$false | Out-Null
+            $subsetServices = "$dir/pg_service.subset.conf"
+            (Get-Content $services -Raw) -replace 'dbname=koji_example', 'dbname=koji_example_subset' | Set-Content $subsetServices
+            $top = "$dir/subset/koji"
+            $cfg = Copy-Example subset $top
+            # deployment values: prod's hub and topurl, and the fixture's signing key in place of Fedora's
+            (Get-Content $cfg -Raw).Replace('https://koji.fedoraproject.org/kojihub', $hub.HubUrl).Replace('https://kojipkgs.fedoraproject.org', $hub.TopUrl.TrimEnd('/')).
+                Replace("'e99d6ad1'", "'26e76adc'") | Set-Content $cfg
+            $r = Invoke-OpsPwsh -TimeoutSeconds 300 -Environment @{ PGSERVICEFILE = $subsetServices; STATE_DIRECTORY = "$dir/state" } -Script "Import-Module '$module'; Invoke-KojiStagingResync -Path '$cfg' -Confirm:`$false; exit `$LASTEXITCODE"
+            $r.ExitCode | Should -Be 0 -Because "$($r.Output)`n$($r.Error)"
+            (Get-History stg-subset).steps.status -join ',' | Should -Be 'Succeeded,Succeeded'
+            $tags = Invoke-KojiTestPsql -Pg $pg -Database koji_example_subset -Sql "SELECT string_agg(name, ',' ORDER BY name) FROM tag WHERE name IN ('f41', 'f41-updates')"
+            $tags | Should -Be 'f41,f41-updates'
+            [int](Invoke-KojiTestPsql -Pg $pg -Database koji_example_subset -Sql "SELECT count(*) FROM build") | Should -BeGreaterThan 0
+            (Get-ChildItem -Recurse -File "$top/packages" -Filter *.rpm).Count | Should -BeGreaterThan 0
+            (Get-ChildItem -Recurse -File "$top/packages" -Filter *.rpm | Where-Object FullName -Match '/data/signed/26e76adc/').Count | Should -BeGreaterThan 0
+            Get-Content "$dir/log/stg-subset.log" -Raw | Should -Not -Match ([regex]::Escape($pg.Password))
+        } finally { $hub | Stop-KojiTestService }
+    }
+
+    It 'snapshot.psd1: sync, a FlexClone on the ONTAP emulator logged in by certificate, SQL, checks, exit 0' {
+        $ontap = Start-KojiTestService ontap
+        try {
+            # the operator's files: a client certificate without a password (the unit cannot type one), and
+            # the cluster's CA trusted through OpenSSL's SSL_CERT_FILE as on a host with the CA installed
+            $pfx = "$dir/ontap-koji-stg.pfx"
+            $cert = [System.Security.Cryptography.X509Certificates.X509CertificateLoader]::LoadPkcs12FromFile($ontap.ClientCertificatePath, $ontap.ClientCertificatePassword,
+                [System.Security.Cryptography.X509Certificates.X509KeyStorageFlags]::Exportable)
+            [IO.File]::WriteAllBytes($pfx, $cert.Export([System.Security.Cryptography.X509Certificates.X509ContentType]::Pkcs12))
+            $ca = "$dir/ontap-ca.pem"
+            [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($ontap.CertificatePath).ExportCertificatePem() | Set-Content $ca
+            # the clone is a copy of prod's volume: where the host would mount it, the read-only prod tree stands in
+            $cfg = Copy-Example snapshot $ro
+            (Get-Content $cfg -Raw).Replace('/etc/kojistaging/ontap-koji-stg.pfx', $pfx).Replace('netapp01.example.org', $ontap.Cluster).
+                Replace("Svm = 'svm_koji'", "Svm = '$($ontap.Svm)'").Replace("Volume = 'fedora_koji'", "Volume = '$($ontap.Volume)'") | Set-Content $cfg
+            $r = Invoke-OpsPwsh -TimeoutSeconds 300 -Environment @{ PGSERVICEFILE = $services; STATE_DIRECTORY = "$dir/state"; SSL_CERT_FILE = $ca } -Script "Import-Module '$module'; Invoke-KojiStagingResync -Path '$cfg' -Confirm:`$false; exit `$LASTEXITCODE"
+            $r.ExitCode | Should -Be 0 -Because "$($r.Output)`n$($r.Error)"
+            (Get-History stg-snapshot).steps.status -join ',' | Should -Be 'Succeeded,Succeeded,Succeeded,Succeeded'
+            $state = Invoke-RestMethod -SkipCertificateCheck "$($ontap.ControlUrl)/state"
+            $clone = $state.volumes | Where-Object name -eq koji_stg
+            $clone.nas_path | Should -Be /koji_stg
+            $clone.parent_volume | Should -Be $ontap.Volume
+            (($state.volumes | Where-Object name -eq $ontap.Volume).snapshots | Where-Object comment -Match 'synced-event=166') | Should -Not -BeNullOrEmpty
+            (($state.export_policies | Where-Object name -eq kojistaging_koji_stg).rules[0].clients.match) | Should -Be '10.5.126.0/24'
+            Get-Content "$dir/log/stg-snapshot.log" -Raw | Should -Match 'Check Secrets: Pass'
+        } finally { $ontap | Stop-KojiTestService }
+    }
+
     It 'secondary-volume.psd1 registered for nobody: the unit''s ExecStart, run as nobody, succeeds' {
         # what a timer does on an operator's host: installed pwsh, module readable by the account, files the account owns
         $base = (New-Item -ItemType Directory -Force "$dir/asuser").FullName
