@@ -12,7 +12,11 @@ public sealed record RepointPlan(
     long ToMove,
     IReadOnlyDictionary<string, long> SkippedByState,
     long NewerThanSync,
-    IReadOnlyList<int> TagIds);
+    IReadOnlyList<int> TagIds)
+{
+    /// <summary>INIT/READY repos the re-point will expire, and the distinct tags they belong to (the builds' tags and their inheritors).</summary>
+    public (long Repos, int Tags) ToExpire { get; init; }
+}
 
 /// <summary>What a re-point did.</summary>
 public sealed record RepointOutcome(RepointPlan Plan, int VolumeId, bool VolumeCreated, long Repointed, long ReposExpired, TimeSpan UpdateDuration)
@@ -58,7 +62,10 @@ public static class VolumeRepointer
             WHERE tl.active AND b.volume_id = @def AND b.state = @complete AND b.create_event <= @ev
             ORDER BY 1
             """, new { def, complete = KojiBuildStates.Complete, ev = syncedEvent }, tx)).ToList();
-        return new RepointPlan(def, vol, toMove, skipped, newer, tags);
+        var toExpire = tags.Count == 0 ? (0L, 0) : await conn.QuerySingleAsync<(long, int)>(
+            AffectedTags + "SELECT count(*), count(DISTINCT tag_id)::int FROM repo WHERE state IN (@init, @ready) AND tag_id IN (SELECT tag_id FROM affected)",
+            new { tags = tags.ToArray(), init = KojiBuildStates.RepoInit, ready = KojiBuildStates.RepoReady }, tx);
+        return new RepointPlan(def, vol, toMove, skipped, newer, tags) { ToExpire = toExpire };
     }
 
     /// <summary>Takes the per-database lock that serialises runs, then reads the plan inside the caller's transaction.</summary>
@@ -91,6 +98,16 @@ public static class VolumeRepointer
         return new RepointOutcome(plan, volId, created, moved, expired, update) { TagsAffected = tags };
     }
 
+    /// <summary>The tags @tags and every tag that (currently) inherits from them, as the CTE "affected".</summary>
+    private const string AffectedTags = """
+        WITH RECURSIVE affected(tag_id) AS (
+            SELECT unnest(@tags)
+            UNION
+            SELECT ti.tag_id FROM tag_inheritance ti JOIN affected a ON ti.parent_id = a.tag_id WHERE ti.active
+        )
+
+        """;
+
     /// <summary>
     /// INIT/READY repos of <paramref name="tagIds"/> and of every tag that (currently) inherits from them → EXPIRED;
     /// repo.state_time (Koji 1.35 and later) records when, as the hub's repo_set_state does. Answers the repos expired
@@ -100,12 +117,8 @@ public static class VolumeRepointer
     {
         if (tagIds.Count == 0) return (0, 0);
         var stateTime = (await KojiCatalog.ReadAsync(conn, tx, ct)).HasColumn("repo", "state_time") ? ", state_time = now()" : "";
-        return await conn.QuerySingleAsync<(long, int)>(new CommandDefinition($"""
-            WITH RECURSIVE affected(tag_id) AS (
-                SELECT unnest(@tags)
-                UNION
-                SELECT ti.tag_id FROM tag_inheritance ti JOIN affected a ON ti.parent_id = a.tag_id WHERE ti.active
-            ), expired AS (
+        return await conn.QuerySingleAsync<(long, int)>(new CommandDefinition(AffectedTags + $"""
+            , expired AS (
                 UPDATE repo SET state = @expired{stateTime}
                 WHERE state IN (@init, @ready) AND tag_id IN (SELECT tag_id FROM affected)
                 RETURNING tag_id

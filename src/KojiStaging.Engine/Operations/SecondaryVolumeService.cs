@@ -78,7 +78,7 @@ public sealed class SecondaryVolumeService
                 var plan = await VolumeRepointer.LockAndPlanAsync(conn, tx, r.Name, synced);
                 if (plan.VolumeId is null || plan.ToMove > 0 || needLink || r.CompatLinks)
                 {
-                    var action = $"register volume '{r.Name}' if absent, re-point {plan.ToMove} COMPLETE builds (created at or before event {synced}) to it, expire the repos of {plan.TagIds.Count} tags"
+                    var action = $"register volume '{r.Name}' if absent, re-point {plan.ToMove} COMPLETE builds (created at or before event {synced}) to it, expire {plan.ToExpire.Repos} repos of {plan.ToExpire.Tags} tags (the builds' {plan.TagIds.Count} tags and the tags inheriting from them)"
                         + (needLink ? $", link {volDir} → {path}" : "") + (r.CompatLinks ? ", write compatibility links" : "");
                     if (!confirm(r.Connection.ToString(), action)) return null;
                 }

@@ -55,6 +55,19 @@ public class SecondaryVolumeServiceTests : IClassFixture<ProdTreeMount>
     }
 
     [Fact]
+    public async Task The_confirmation_names_the_repos_and_tags_the_run_then_expires()
+    {
+        var db = await StagingVolumeDb.CreateAsync("vol_preview");
+        await StagingVolumeDb.AddStatesAndReposAsync(db);
+        string? asked = null;
+        var r = (await Run(new SecondaryVolumeRequest(db, TopDir: _tree.NewStagingTopDir(), Path: _tree.ReadOnly), (_, action) => { asked = action; return true; }))!;
+
+        Assert.NotNull(asked);
+        Assert.Contains($"re-point {r.BuildsRepointed} COMPLETE builds", asked);
+        Assert.Contains($"expire {r.ReposExpired} repos of {r.TagsAffected} tags", asked);
+    }
+
+    [Fact]
     public async Task A_second_run_changes_nothing_and_says_so()
     {
         var db = await StagingVolumeDb.CreateAsync("vol_idem");
