@@ -50,7 +50,7 @@ Describe 'Get-KojiStagingStatus' {
     }
 
     It 'gives a clear error for an unreachable server' {
-        { Get-KojiStagingStatus -Connection 'Host=127.0.0.1;Port=1;Database=koji;Timeout=2' } | Should -Throw -ErrorId 'PgUnreachable*'
+        { Get-KojiStagingStatus -Connection 'Host=127.0.0.1;Port=1;Database=koji;Timeout=2' -ErrorAction Stop } | Should -Throw -ErrorId 'PgUnreachable*'
     }
 }
 
