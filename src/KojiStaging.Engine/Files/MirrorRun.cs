@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
-using System.Text;
 using KojiStaging.Engine.Diagnostics;
 using Microsoft.Extensions.Logging;
 
@@ -149,7 +148,7 @@ internal sealed class MirrorRun
         /// <summary>The destination parent's path relative to <see cref="DestinationParent"/> (see <see cref="DirectoryLocation"/>).</summary>
         public readonly byte[] DestinationPrefix = dstPrefix;
         /// <summary>The -Include entry a top-level job is limited to, as a directory read returns it.</summary>
-        public readonly byte[]? Only = only is null ? null : Encoding.UTF8.GetBytes(only);
+        public readonly byte[]? Only = only is null ? null : RawName.Encode(only);
         public readonly FsEntry Source = src;
         public readonly FsEntry? Destination = dst;
         public readonly bool Created = created;
