@@ -152,6 +152,14 @@ Describe 'Database cmdlets, item by item (PostgreSQL)' {
         Invoke-KojiTestPsql -Pg $pg -Database koji_item_unmarked -Sql 'SELECT count(*) > 0 FROM kojistaging_marker' | Should -Be 't'
     }
 
+    It 'Invoke-KojiStagingSql runs on the marked database after refusing one that is down' {
+        $out = [pscustomobject]@{ Connection = $down }, [pscustomobject]@{ Connection = $unmarked } |
+            Invoke-KojiStagingSql -Query 'SELECT 1' -Confirm:$false -ErrorVariable failed 2>$null
+        $failed.Count | Should -Be 1
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'Pg*,KojiStaging.Cmdlets.InvokeKojiStagingSqlCommand'
+        @($out).Count | Should -Be 1
+    }
+
     It 'Get-KojiStagingStatus reports the reachable staging after one that is down; Stop stops' {
         $out = [pscustomobject]@{ Connection = $down }, [pscustomobject]@{ Connection = $unmarked } | Get-KojiStagingStatus -ErrorVariable failed 2>$null
         $failed.Count | Should -Be 1
