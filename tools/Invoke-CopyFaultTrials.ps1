@@ -4,7 +4,7 @@
     tests/pester/Copy-KojiVolume.Tests.ps1 and tests/pester/Copy-KojiSubset.Faults.Tests.ps1).
 .DESCRIPTION
     Copy-KojiVolume: a generated tree (files of random sizes, a third of them hardlinked into a second directory, symlinks)
-    is mirrored in its own pwsh, SIGKILLed after a random delay, then the source is changed a little and the copy rerun;
+    is changed a little (or the destination emptied), mirrored in its own pwsh, SIGKILLed after a random delay, then rerun;
     the destination must equal the source (rsync -naHi finds no difference, the same hardlink groups, no temp files).
     Copy-KojiSubset: a run against the hub emulator is paused at a random named point (KOJISTAGING_TEST_PAUSE_AT) and
     SIGKILLed there; staging must hold nothing or all of the run, and the rerun must leave the rows and files an
@@ -50,27 +50,31 @@ try {
     }
     $volume = [Collections.Generic.List[object]]::new()
     for ($t = 1; $t -le $VolumeTrials; $t++) {
-        $delay = $rng.Next(50, 2500)
+        # one trial in two starts from an empty destination; every trial has production changed a little first
+        if ($rng.Next(2) -eq 0 -and (Test-Path $dst)) { Remove-Item -Recurse -Force $dst }
+        foreach ($j in 1..20) {
+            [IO.File]::WriteAllBytes("$src/packages/a/new$t-$j.rpm", [byte[]]::new($rng.Next(1KB, 256KB)))
+            if ($j % 2) { & ln "$src/packages/a/new$t-$j.rpm" "$src/packages/signed/new$t-$j.rpm" }
+            & touch "$src/packages/a/f$($rng.Next(1, 601)).rpm"
+        }
+        $todo = @(& rsync -naHi --delete --exclude /.kojistaging-volume "$src/" "$dst/" 2>$null).Count
+        $delay = $rng.Next(800, 3000)   # pwsh and the module take about a second to start
         $p = Start-Pwsh "Copy-KojiVolume -Source '$src' -Destination '$dst' -ThrottleLimit $($rng.Next(1, 5)) -Confirm:`$false | Out-Null"
         $finished = $p.WaitForExit($delay)
         if (-not $finished) { $p.Kill($true); $p.WaitForExit() }
+        $left = @(& rsync -naHi --delete --exclude /.kojistaging-volume "$src/" "$dst/" 2>$null).Count
         $temps = @(Get-ChildItem -Recurse -Force $dst -Filter '*.kojistaging-tmp' -ErrorAction SilentlyContinue).Count
-        # the next refresh: production changed a little in the meantime
-        $k = $rng.Next(1, 601)
-        [IO.File]::WriteAllBytes("$src/packages/a/new$t.rpm", [byte[]]::new($rng.Next(1KB, 256KB)))
-        & ln "$src/packages/a/new$t.rpm" "$src/packages/signed/new$t.rpm"
-        & touch "$src/packages/a/f$k.rpm"
         $s = Copy-KojiVolume -Source $src -Destination $dst -Confirm:$false
         $diff = @(& rsync -naHi --delete --exclude /.kojistaging-volume "$src/" "$dst/").Count
-        $volume.Add([pscustomobject]@{ Trial = $t; KilledAfterMs = ($finished ? $null : $delay); TempsAfterKill = $temps; TempsRemoved = $s.TempFilesRemoved
-                RerunCopied = $s.FilesCopied; Differences = $diff; LinkGroupsSame = (Get-LinkGroups $src) -eq (Get-LinkGroups $dst)
-                TempsLeft = @(Get-ChildItem -Recurse -Force $dst -Filter '*.kojistaging-tmp').Count; Errors = $s.Errors })
-        # about one trial in three starts from an empty destination, so early kills are exercised too
-        if ($rng.Next(3) -eq 0) { Remove-Item -Recurse -Force $dst }
+        $volume.Add([pscustomobject]@{ Trial = $t; KilledAfterMs = ($finished ? $null : $delay); ChangesBefore = $todo; ChangesAfterKill = $left
+                TempsAfterKill = $temps; TempsRemoved = $s.TempFilesRemoved; RerunCopied = $s.FilesCopied; Differences = $diff
+                LinkGroupsSame = (Get-LinkGroups $src) -eq (Get-LinkGroups $dst); TempsLeft = @(Get-ChildItem -Recurse -Force $dst -Filter '*.kojistaging-tmp').Count; Errors = $s.Errors })
     }
     Write-Host 'Copy-KojiVolume' ; $volume | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
     $bad = @($volume | Where-Object { $_.Differences -or -not $_.LinkGroupsSame -or $_.TempsLeft -or $_.Errors })
-    Write-Host ("Copy-KojiVolume: {0} trials, {1} killed mid-copy, {2} reruns not equal to the source" -f $volume.Count, @($volume | Where-Object KilledAfterMs).Count, $bad.Count)
+    $mid = @($volume | Where-Object { $_.KilledAfterMs -and $_.ChangesAfterKill -gt 0 -and $_.ChangesAfterKill -lt $_.ChangesBefore })
+    Write-Host ("Copy-KojiVolume: {0} trials, {1} killed, {2} of them with part of the work done, {3} reruns not equal to the source" -f
+        $volume.Count, @($volume | Where-Object KilledAfterMs).Count, $mid.Count, $bad.Count)
 
     # --- Copy-KojiSubset ---
     $hub = Start-KojiTestService hub --fixture koji_prod
