@@ -58,7 +58,7 @@ try {
             & touch "$src/packages/a/f$($rng.Next(1, 601)).rpm"
         }
         $todo = @(& rsync -naHi --delete --exclude /.kojistaging-volume "$src/" "$dst/" 2>$null).Count
-        $delay = $rng.Next(800, 3000)   # pwsh and the module take about a second to start
+        $delay = $rng.Next(1000, 2400)   # pwsh and the module take about a second to start
         $p = Start-Pwsh "Copy-KojiVolume -Source '$src' -Destination '$dst' -ThrottleLimit $($rng.Next(1, 5)) -Confirm:`$false | Out-Null"
         $finished = $p.WaitForExit($delay)
         if (-not $finished) { $p.Kill($true); $p.WaitForExit() }
