@@ -21,6 +21,12 @@ BeforeAll {
         @(& rsync -naHi --delete --exclude /.kojistaging-volume "$src/" "$dst/")
     }
 
+    # Hardlink groups as sets of relative paths (one line per inode with more than one name), for comparing two trees.
+    function Get-LinkGroups([string] $path) {
+        @(& find $path -type f -links +1 -printf '%i %P\n' | ForEach-Object { $i, $p = $_ -split ' ', 2; [pscustomobject]@{ I = $i; P = $p } } |
+            Group-Object I | ForEach-Object { ($_.Group.P | Sort-Object) -join '|' } | Sort-Object)
+    }
+
     # A fresh pwsh (optionally under a prefix such as setpriv) started asynchronously, for kills and capability drops.
     function Start-KojiPwsh([string] $Script, [string[]] $Prefix = @()) {
         $self = [Environment]::GetCommandLineArgs()[0]
@@ -142,6 +148,116 @@ Describe 'Copy-KojiVolume' {
         $s.FilesCopied | Should -BeLessOrEqual (403 - $copied.Count)
         Get-TreeDifference $src $dst | Should -BeNullOrEmpty
         @(Get-ChildItem -Recurse -Force $dst -Filter '*.kojistaging-tmp').Count | Should -Be 0
+    }
+
+    It 'copies file names that are not UTF-8 byte for byte: files, directories, hardlinks and symlinks' {
+        # Latin-1 and never-valid bytes (\xe9 \xff), made by bash's printf: PowerShell strings cannot spell them.
+        $make = @'
+set -e
+cd "$1"
+d=$(printf 'packages/caf\xe9')
+mkdir -p "$d/x86_64"
+printf 'rpm bytes\n' > "$d/x86_64/$(printf 'r\xe9\xff.rpm')"
+ln "$d/x86_64/$(printf 'r\xe9\xff.rpm')" "$d/$(printf 'link\xff.rpm')"
+ln -s "x86_64/$(printf 'r\xe9\xff.rpm')" "$d/$(printf 'sym\xe9')"
+printf 'log\n' > "work/$(printf '\xc3(\xa0\xa1.log')"
+'@
+        & bash -c $make _ $src
+        $LASTEXITCODE | Should -Be 0
+        $s = Copy-KojiVolume $src $dst -ErrorVariable failed
+        $failed | Should -BeNullOrEmpty
+        $s.Errors | Should -Be 0
+        $s.FilesCopied | Should -Be 5   # the fixture tree's 3 and the 2 raw-named files
+        $s.FilesLinked | Should -Be 2
+        # the names as raw bytes, compared with cmp; contents, links and times by rsync; hardlink groups by inode
+        $compare = @'
+set -e
+list() { (cd "$1" && find . -path ./.kojistaging-volume -prune -o -print0 | LC_ALL=C sort -z); }
+list "$1" > "$3/src.names"; list "$2" > "$3/dst.names"
+cmp "$3/src.names" "$3/dst.names"
+grep -c $'\xe9\xff' "$3/dst.names"
+cmp "$1/$(printf 'packages/caf\xe9/x86_64/r\xe9\xff.rpm')" "$2/$(printf 'packages/caf\xe9/x86_64/r\xe9\xff.rpm')"
+readlink -n "$2/$(printf 'packages/caf\xe9/sym\xe9')" | od -An -tx1 | tr -d ' \n'
+'@
+        $out = & bash -c $compare _ $src $dst $case
+        $LASTEXITCODE | Should -Be 0
+        $out[0] | Should -Be 1
+        $out[1] | Should -Be '7838365f36342f72e9ff2e72706d' -Because 'the symlink target is x86_64/r\xe9\xff.rpm, byte for byte'
+        Get-TreeDifference $src $dst | Should -BeNullOrEmpty
+        Get-LinkGroups $dst | Should -Be (Get-LinkGroups $src)
+        (Copy-KojiVolume $src $dst).FilesCopied | Should -Be 0 -Because 'a rerun finds every raw name up to date'
+    }
+
+    It 'survives SIGKILL at many points of a copy: every rerun gives the source exactly, hardlink groups included, no temp files' {
+        foreach ($i in 1..240) { [IO.File]::WriteAllBytes("$src/work/big$i.rpm", [byte[]]::new(256KB + $i)) }
+        New-Item -ItemType Directory "$src/work/signed" | Out-Null
+        foreach ($i in 1..240) { if ($i % 3 -eq 0) { & ln "$src/work/big$i.rpm" "$src/work/signed/big$i.rpm" } }
+        $trials = [Collections.Generic.List[object]]::new()
+        foreach ($killAfter in 1, 20, 60, 120, 180, 230) {
+            # each trial changes the source a little, starts a copy, kills it once $killAfter files are in place, then reruns
+            [IO.File]::WriteAllBytes("$src/work/new$killAfter.rpm", [byte[]]::new(300KB))
+            & ln "$src/work/new$killAfter.rpm" "$src/work/signed/new$killAfter.rpm"
+            $run = Start-KojiPwsh "Copy-KojiVolume -Source '$src' -Destination '$dst' -ThrottleLimit 1"
+            $deadline = [DateTime]::UtcNow.AddSeconds(120)
+            while (-not $run.Process.HasExited -and [DateTime]::UtcNow -lt $deadline -and
+                @([IO.Directory]::Exists("$dst/work") ? [IO.Directory]::GetFiles("$dst/work") : @()).Count -lt $killAfter) { [Threading.Thread]::Sleep(1) }
+            $killed = -not $run.Process.HasExited
+            $run.Process.Kill($true)
+            $run.Process.WaitForExit()
+            $partial = @(Get-ChildItem "$dst/work" -File -ErrorAction SilentlyContinue | Where-Object { $_.Name -notlike '*.kojistaging-tmp' -and $_.Length -ne (Get-Item "$src/work/$($_.Name)").Length })
+            $s = Copy-KojiVolume $src $dst
+            $diff = @(Get-TreeDifference $src $dst)
+            $temps = @(Get-ChildItem -Recurse -Force $dst -Filter '*.kojistaging-tmp')
+            $groupsSame = ((Get-LinkGroups $dst) -join "`n") -eq ((Get-LinkGroups $src) -join "`n")
+            $trials.Add([pscustomobject]@{ KillAfter = $killAfter; Killed = $killed; Partial = $partial.Count; TempRemoved = $s.TempFilesRemoved
+                    Differences = $diff.Count; Temps = $temps.Count; GroupsSame = $groupsSame; Errors = $s.Errors })
+        }
+        Write-Host ($trials | Format-Table -AutoSize | Out-String)
+        @($trials | Where-Object Killed).Count | Should -BeGreaterOrEqual 4 -Because 'most trials must really kill a running copy'
+        foreach ($t in $trials) {
+            $t.Partial | Should -Be 0 -Because "no file is ever in place half-written (kill after $($t.KillAfter))"
+            $t.Differences | Should -Be 0 -Because "the rerun mirrors the source exactly (kill after $($t.KillAfter))"
+            $t.Temps | Should -Be 0
+            $t.GroupsSame | Should -BeTrue
+            $t.Errors | Should -Be 0
+        }
+    }
+
+    It 'on a full destination it made, fails with DestinationFull and removes everything it wrote' {
+        $fs = "$case/small"
+        New-Item -ItemType Directory $fs | Out-Null
+        & mount -t tmpfs -o size=20m tmpfs $fs
+        try {
+            foreach ($i in 1..30) { [IO.File]::WriteAllBytes("$src/work/big$i.rpm", [byte[]]::new(1MB)) }
+            $err = { Copy-KojiVolume $src "$fs/koji" -ErrorAction Stop } | Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -Be 'DestinationFull,KojiStaging.Cmdlets.CopyKojiVolumeCommand'
+            $err.CategoryInfo.Category | Should -Be LimitsExceeded
+            $err.Exception.Message | Should -BeLike '*was made by this run and has been removed: nothing is left.*'
+            Test-Path "$fs/koji" | Should -BeFalse
+            @(Get-ChildItem -Force $fs).Count | Should -Be 0
+        } finally { & umount $fs }
+    }
+
+    It 'on a full destination that was already a mirror, removes only what this run added and says what it kept' {
+        $fs = "$case/small"
+        New-Item -ItemType Directory $fs | Out-Null
+        & mount -t tmpfs -o size=20m tmpfs $fs
+        try {
+            $s = Copy-KojiVolume $src "$fs/koji"
+            $s.Errors | Should -Be 0
+            Set-Content "$fs/koji/work/staging-own.txt" 'written by staging'
+            $before = & bash -c 'cd "$1" && find . -printf "%P %s %i\n" | LC_ALL=C sort' _ "$fs/koji"
+            New-Item -ItemType Directory "$src/packages/big/1.0/1.fc41" -Force | Out-Null
+            foreach ($i in 1..30) { [IO.File]::WriteAllBytes("$src/packages/big/1.0/1.fc41/big$i.rpm", [byte[]]::new(1MB)) }
+            foreach ($i in 1..3) { [IO.File]::WriteAllBytes("$src/work/more$i.rpm", [byte[]]::new(100KB)) }
+            $err = { Copy-KojiVolume $src "$fs/koji" -ErrorAction Stop } | Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -Be 'DestinationFull,KojiStaging.Cmdlets.CopyKojiVolumeCommand'
+            $err.Exception.Message | Should -Match "Removed what this run had added to '.+' \(\d+ files, \d+ directories\)\. Kept: 0 files it had updated in place"
+            $after = & bash -c 'cd "$1" && find . -printf "%P %s %i\n" | LC_ALL=C sort' _ "$fs/koji"
+            # the marker may record nothing new; every other entry is exactly as before (same size, same inode)
+            ($after | Where-Object { $_ -notlike '.kojistaging-volume *' }) | Should -Be ($before | Where-Object { $_ -notlike '.kojistaging-volume *' })
+            Get-Content "$fs/koji/work/staging-own.txt" | Should -Be 'written by staging'
+        } finally { & umount $fs }
     }
 
     It 'mirrors the fixture topdir exactly, from a read-only bind mount' {

@@ -50,7 +50,7 @@ Describe 'Get-KojiStagingStatus' {
     }
 
     It 'gives a clear error for an unreachable server' {
-        { Get-KojiStagingStatus -Connection 'Host=127.0.0.1;Port=1;Database=koji;Timeout=2' } | Should -Throw -ErrorId 'PgUnreachable*'
+        { Get-KojiStagingStatus -Connection 'Host=127.0.0.1;Port=1;Database=koji;Timeout=2' -ErrorAction Stop } | Should -Throw -ErrorId 'PgUnreachable*'
     }
 }
 
@@ -91,7 +91,7 @@ Describe 'Invoke-KojiStagingSql' {
     It 'runs all scripts in one transaction: a failing one rolls back the others' {
         Set-Content "$dir/a.sql" 'UPDATE build SET state = 4 WHERE id = 2;'
         Set-Content "$dir/b.sql" 'SELECT 1/0;'
-        { Invoke-KojiStagingSql -Connection $cs -Path "$dir/a.sql", "$dir/b.sql" -Confirm:$false } | Should -Throw -ErrorId 'StagingSqlFailed*'
+        { Invoke-KojiStagingSql -Connection $cs -Path "$dir/a.sql", "$dir/b.sql" -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'StagingSqlFailed*'
         Invoke-KojiTestPsql -Pg $pg -Database koji_ops -Sql 'SELECT state FROM build WHERE id = 2' | Should -Be '1'
         $r = Invoke-KojiStagingSql -Connection $cs -Path "$dir/a.sql" -Confirm:$false
         $r.RowsAffected | Should -Be 1
@@ -100,7 +100,7 @@ Describe 'Invoke-KojiStagingSql' {
     }
 
     It 'refuses production (no marker) unless -Force, and -WhatIf runs nothing' {
-        { Invoke-KojiStagingSql -Connection $prodCs -Query 'DELETE FROM build' -Confirm:$false } | Should -Throw -ErrorId 'TargetNotStaging*'
+        { Invoke-KojiStagingSql -Connection $prodCs -Query 'DELETE FROM build' -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'TargetNotStaging*'
         Invoke-KojiStagingSql -Connection $cs -Query 'DELETE FROM build_notifications_block' -WhatIf
         Invoke-KojiTestPsql -Pg $pg -Database koji_prod -Sql 'SELECT count(*) FROM build' | Should -Be '24'
     }

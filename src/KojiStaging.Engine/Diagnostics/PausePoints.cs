@@ -1,7 +1,8 @@
 namespace KojiStaging.Engine.Diagnostics;
 
 /// <summary>
-/// Test-only pause points for the fault-injection suites (tests/pester/Sync-KojiStagingDb.Faults.Tests.ps1, tools/Invoke-SyncFaultTrials.ps1). When the environment variable
+/// Test-only pause points for the fault-injection suites (tests/pester/Sync-KojiStagingDb.Faults.Tests.ps1, tools/Invoke-SyncFaultTrials.ps1,
+/// tests/pester/Copy-KojiSubset.Faults.Tests.ps1 with the "subset:*" points). When the environment variable
 /// KOJISTAGING_TEST_PAUSE_AT names the point reached (e.g. "swap:renamed-live"), the engine appends "point pid" to the file
 /// KOJISTAGING_TEST_PAUSE_FILE and waits there until it is killed or cancelled, so a test can SIGKILL it at exactly that
 /// instant. Without the variable (every real run) a point costs one environment lookup.

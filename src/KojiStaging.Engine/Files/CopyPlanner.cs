@@ -53,8 +53,8 @@ internal static class CopyPlanner
     {
         var slash = destinationPath.LastIndexOf('/');
         var name = destinationPath[(slash + 1)..];
-        if (System.Text.Encoding.UTF8.GetByteCount(name) + TempSuffix.Length + 1 > 255)
-            name = Convert.ToHexString(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(name)));
+        if (RawName.GetByteCount(name) + TempSuffix.Length + 1 > 255)
+            name = Convert.ToHexString(System.Security.Cryptography.SHA1.HashData(RawName.Encode(name)));
         return $"{destinationPath[..(slash + 1)]}.{name}{TempSuffix}";
     }
 }

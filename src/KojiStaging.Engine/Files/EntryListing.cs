@@ -1,10 +1,9 @@
 using System.Runtime.CompilerServices;
-using System.Text;
 
 namespace KojiStaging.Engine.Files;
 
 /// <summary>
-/// One directory's entries as listed: what statx said, with each name kept as the NUL-terminated UTF-8 bytes
+/// One directory's entries as listed: what statx said, with each name kept as the NUL-terminated bytes
 /// getdents64 returned, in one buffer a worker reuses for directory after directory. A no-change rerun
 /// matches, opens and reads links by these bytes, and makes a string only for an entry it acts on or
 /// descends into: most of a rerun's garbage (and the JIT's work on hot string code) was names.
@@ -58,7 +57,7 @@ internal sealed class EntryListing
         return new ReadOnlySpan<byte>(_bytes, start, length + 1);
     }
 
-    public string NameString(int i) => Encoding.UTF8.GetString(Name(i));
+    public string NameString(int i) => RawName.Decode(Name(i));
 
     /// <summary>The entry with its name as a string, for the code paths that act on it.</summary>
     public FsEntry Materialize(int i) => _entries[i] with { Name = NameString(i) };

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
-using System.Text;
 using KojiStaging.Engine.Diagnostics;
 using Microsoft.Extensions.Logging;
 
@@ -57,6 +56,10 @@ internal sealed class MirrorRun
     private readonly ConcurrentBag<DirState> _dirs = new();
     private readonly List<string> _failed = new();
     private readonly ConcurrentQueue<Action> _afterScan = new();
+    // What this run added (new directories and names), in the order it added them, to undo after the destination filled up.
+    private readonly ConcurrentQueue<string> _added = new();
+    private int _addedCount;
+    private const int MaxTrackedAdditions = 2_000_000;
     private IReadOnlyList<string> _settled = [];
 
     public MirrorRun(string source, string destination, VolumeCopyOptions options, EngineScope scope, ILogger log, CancellationTokenSource cts)
@@ -76,6 +79,34 @@ internal sealed class MirrorRun
 
     private bool DryRun => _o.WhatIf;
     private static string Join(string dir, string name) => dir.Length == 0 ? name : $"{dir}/{name}";
+
+    private void NoteAdded(string path)
+    {
+        if (DryRun || Interlocked.Increment(ref _addedCount) > MaxTrackedAdditions) return;
+        _added.Enqueue(path);
+    }
+
+    /// <summary>
+    /// After the run stopped (every worker joined): removes what it added, newest first (children before their new parents).
+    /// Returns the files and directories removed, and the paths it could not remove or did not track.
+    /// </summary>
+    public (long Files, long Directories, IReadOnlyList<string> Left, int Untracked) RemoveAdded()
+    {
+        long files = 0, dirs = 0;
+        var left = new List<string>();
+        foreach (var path in _added.Reverse())
+        {
+            try
+            {
+                if (NativeFs.TryLstat(path) is not { } entry) continue;   // planned but never written
+                var (f, d) = TreeDeleter.Delete(path, entry, dryRun: false, CancellationToken.None);
+                files += f;
+                dirs += d;
+            }
+            catch (NativeIOException) { left.Add(path); }
+        }
+        return (files, dirs, left, Math.Max(0, _addedCount - MaxTrackedAdditions));
+    }
 
     /// <summary>
     /// Mirrors the included entries; throws on fatal errors (no space, read-only destination) and cancellation.
@@ -125,6 +156,7 @@ internal sealed class MirrorRun
             if (dst is null)
             {
                 if (!DryRun) NativeFs.MakeDirectory($"{_dst}/{rel}", 0b111_000_000);
+                NoteAdded($"{_dst}/{rel}");
                 CopyCounters.Add(ref Counters.DirectoriesCreated);
                 _dirs.Add(new DirState($"{_dst}/{rel}", src.Value, mustFix: true));
                 created = true;
@@ -149,7 +181,7 @@ internal sealed class MirrorRun
         /// <summary>The destination parent's path relative to <see cref="DestinationParent"/> (see <see cref="DirectoryLocation"/>).</summary>
         public readonly byte[] DestinationPrefix = dstPrefix;
         /// <summary>The -Include entry a top-level job is limited to, as a directory read returns it.</summary>
-        public readonly byte[]? Only = only is null ? null : Encoding.UTF8.GetBytes(only);
+        public readonly byte[]? Only = only is null ? null : RawName.Encode(only);
         public readonly FsEntry Source = src;
         public readonly FsEntry? Destination = dst;
         public readonly bool Created = created;
@@ -466,6 +498,7 @@ internal sealed class MirrorRun
             action = FileAction.Copy;
             changed = true;
         }
+        if (d is null && !newDir) NoteAdded(dstPath);   // in a new directory it goes with the directory
         switch (s.Kind)
         {
             case EntryKind.Directory:

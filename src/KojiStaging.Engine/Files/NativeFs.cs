@@ -101,7 +101,7 @@ internal static unsafe partial class NativeFs
     private static NativeIOException Fail(string op, string path) => new(Marshal.GetLastPInvokeError(), op, path);
 
     /// <summary>
-    /// A NUL-terminated UTF-8 copy of a path, exactly as long as the bytes and the NUL: in
+    /// A NUL-terminated copy of a path's bytes (<see cref="RawName"/>: UTF-8, escaped bytes as they were), exactly as long as the bytes and the NUL: in
     /// <paramref name="scratch"/> (a stack buffer) when given and big enough, so a walk's names allocate
     /// nothing; on the heap otherwise.
     /// </summary>
@@ -110,7 +110,7 @@ internal static unsafe partial class NativeFs
     {
         var max = Encoding.UTF8.GetMaxByteCount(path.Length) + 1;
         var z = max <= scratch.Length ? scratch : new byte[max];
-        var n = Encoding.UTF8.GetBytes(path, z);
+        var n = RawName.Encode(path, z);
         z[n] = 0;
         return z[..(n + 1)];
     }
@@ -217,7 +217,7 @@ internal static unsafe partial class NativeFs
                     {
                         var errno = Marshal.GetLastPInvokeError();
                         if (errno == ENOENT) continue;
-                        throw new NativeIOException(errno, "lstat", path.Child(Encoding.UTF8.GetString(name, length)));
+                        throw new NativeIOException(errno, "lstat", path.Child(RawName.Decode(new ReadOnlySpan<byte>(name, length))));
                     }
                     into.Add(new ReadOnlySpan<byte>(name, length), ToEntry(null!, st));
                 }
@@ -448,7 +448,7 @@ internal static unsafe partial class NativeFs
             if (errno is ENOENT or ENOTDIR) return null;
             throw new NativeIOException(errno, "realpath", path);
         }
-        try { return Marshal.PtrToStringUTF8((nint)r); }
+        try { return RawName.Decode(new ReadOnlySpan<byte>(r, new ReadOnlySpan<byte>(r, int.MaxValue).IndexOf((byte)0))); }
         finally { free(r); }
     }
 
@@ -477,6 +477,6 @@ internal static unsafe partial class NativeFs
         nint n;
         fixed (byte* p = Z(path)) n = readlink(p, buf, 4096);
         if (n < 0) throw Fail("readlink", path);
-        return Encoding.UTF8.GetString(buf, (int)n);
+        return RawName.Decode(new ReadOnlySpan<byte>(buf, (int)n));
     }
 }

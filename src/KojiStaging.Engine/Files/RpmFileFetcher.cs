@@ -22,6 +22,7 @@ public sealed record RpmFileResult(RpmFileRequest Request, FetchMethod Method, l
 public sealed class RpmFileFetcher(RpmFileSource source, string destinationTopDir, int parallelism = 8)
 {
     public const string TempMarker = ".kojistaging-part-";
+    public const string DestinationFullId = "DestinationFull";
     public int Attempts { get; init; } = 4;
     public TimeSpan FirstBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
     /// <summary>Bound on one file with all its attempts: RpmFileFetchTimeout beyond it.</summary>
@@ -75,7 +76,12 @@ public sealed class RpmFileFetcher(RpmFileSource source, string destinationTopDi
     {
         var final = Path.Combine(destinationTopDir, file.RelativePath);
         if (IsPresent(file)) return new RpmFileResult(file, FetchMethod.Skipped, 0, 0);
-        Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+            RemoveStaleParts(final);
+        }
+        catch (IOException ex) when (IsDiskFull(ex)) { throw DiskFull(file, ex); }
         string? lastProblem = null;
         var settings = new RetrySettings
         {
@@ -89,18 +95,21 @@ public sealed class RpmFileFetcher(RpmFileSource source, string destinationTopDi
                 try
                 {
                     var method = await source.FetchAsync(file.RelativePath, temp, MaxBytesFor(file), token).ConfigureAwait(false);
+                    await PausePoints.ReachedAsync("subset:file-downloaded", token).ConfigureAwait(false);   // not verified nor in place yet
                     var problem = RpmFileVerifier.Check(temp, file.Expected, source.VerifyFullDigest);
                     if (problem is null)
                     {
                         var bytes = new FileInfo(temp).Length;
                         File.Move(temp, final, overwrite: true);
                         _written.Enqueue(file.RelativePath);
+                        await PausePoints.ReachedAsync("subset:file-fetched", token).ConfigureAwait(false);
                         return new RpmFileResult(file, method, bytes, attempt);
                     }
                     lastProblem = problem;
                     log.LogWarning("Rejected {File} (attempt {Attempt}): {Problem}", file.RelativePath, attempt, problem);
                     throw new TransientFetchException(problem);
                 }
+                catch (IOException ex) when (IsDiskFull(ex)) { throw DiskFull(file, ex); }
                 catch (StagingException ex) when (file.Optional && ex.ErrorId == "SourceFileMissing")
                 {
                     log.LogWarning("Prod has no {File}; skipped (only its signature is cached)", file.RelativePath);
@@ -129,6 +138,23 @@ public sealed class RpmFileFetcher(RpmFileSource source, string destinationTopDi
                 $"{file.RelativePath} could not be fetched within {ex.Budget.TotalSeconds:0.#} s ({ex.Attempts} attempt(s)){(lastProblem is null ? "" : ": " + lastProblem)}",
                 file.RelativePath, ex);
         }
+    }
+
+    /// <summary>ENOSPC or EDQUOT (the errno is the IOException's HResult on Linux): every other file would fail the same way.</summary>
+    internal static bool IsDiskFull(Exception ex) =>
+        ex is NativeIOException { Errno: NativeFs.ENOSPC or NativeFs.EDQUOT } || ex is IOException { HResult: NativeFs.ENOSPC or NativeFs.EDQUOT }
+        || (ex.InnerException is { } inner && IsDiskFull(inner));
+
+    private StagingException DiskFull(RpmFileRequest file, Exception ex) =>
+        new(DestinationFullId, StagingErrorCategory.LimitsExceeded,
+            $"No space left in the staging topdir '{destinationTopDir}' while writing {file.RelativePath}: {ex.Message}.", file.RelativePath, ex)
+        { RecommendedAction = "Free space (or grow the filesystem) under the topdir and run again." };
+
+    /// <summary>Partial downloads of this file left by a run that was killed (its own cleanup never ran).</summary>
+    private static void RemoveStaleParts(string final)
+    {
+        var dir = Path.GetDirectoryName(final)!;
+        foreach (var part in Directory.EnumerateFiles(dir, $"{TempMarker}*-{Path.GetFileName(final)}")) TryDelete(part);
     }
 
     private static void TryDelete(string path)

@@ -115,7 +115,7 @@ internal sealed class HttpTreeSource : RpmFileSource
             throw new TransientFetchException($"{relativePath}: the server sent nothing for {_idle.TotalSeconds:0.#} s", ex);
         }
         catch (HttpRequestException ex) { throw new TransientFetchException($"{relativePath}: {ex.Message}", ex); }
-        catch (IOException ex) { throw new TransientFetchException($"{relativePath}: {ex.Message}", ex); }
+        catch (IOException ex) when (!RpmFileFetcher.IsDiskFull(ex)) { throw new TransientFetchException($"{relativePath}: {ex.Message}", ex); }
     }
 
     public override void Dispose() { _http.Dispose(); base.Dispose(); }

@@ -42,6 +42,10 @@ public sealed class VolumeCopier
             run.Execute(includes, created, settled);
             if (!options.WhatIf) RecordSettled(destination, includes, log);
         }
+        catch (FatalCopyError fatal) when (fatal.Error.ErrorId == VolumeCopyErrors.DestinationFull)
+        {
+            throw Undo(fatal.Error, run, destination, created);
+        }
         catch (FatalCopyError fatal)
         {
             throw fatal.Error;
@@ -81,6 +85,43 @@ public sealed class VolumeCopier
         };
         log.LogInformation("{Summary} in {Duration:0.0} s", summary.ToString(), summary.Duration.TotalSeconds);
         return summary;
+    }
+
+    /// <summary>
+    /// The destination filled up: remove what this run added (all of the destination when the run made it) and say,
+    /// checked after the fact, exactly what is left. Files it replaced in place already hold the source's newer content.
+    /// </summary>
+    private static StagingException Undo(StagingException full, MirrorRun run, string destination, bool created)
+    {
+        string left;
+        if (created)
+        {
+            try
+            {
+                if (NativeFs.TryLstat(destination) is { } root) TreeDeleter.Delete(destination, root, dryRun: false, CancellationToken.None);
+                left = $"'{destination}' was made by this run and has been removed: nothing is left.";
+            }
+            catch (NativeIOException ex)
+            {
+                left = $"'{destination}' was made by this run, but removing it failed ({ex.Message}): what was copied so far is still there; delete it by hand.";
+            }
+        }
+        else
+        {
+            var (files, dirs, notRemoved, untracked) = run.RemoveAdded();
+            var c = run.Counters;
+            var replaced = Math.Max(0, c.FilesCopied + c.FilesLinked + c.SymlinksCreated - files);
+            left = $"Removed what this run had added to '{destination}' ({files:N0} files, {dirs:N0} directories). Kept: {replaced:N0} files it had " +
+                $"updated in place (they hold the source's newer content), {c.AttributesUpdated:N0} attribute updates" +
+                (c.FilesDeleted + c.DirectoriesDeleted > 0 ? $", and the deletion of {c.FilesDeleted:N0} files and {c.DirectoriesDeleted:N0} directories" : "") +
+                "; no temporary files." +
+                (notRemoved.Count > 0 ? $" Could not remove {notRemoved.Count:N0} added entries, first '{notRemoved[0]}'." : "") +
+                (untracked > 0 ? $" {untracked:N0} more added entries were not tracked and are left." : "");
+        }
+        return new StagingException(full.ErrorId, full.Category, $"{full.Message} {left}", full.Target, full)
+        {
+            RecommendedAction = "Free space (or grow the filesystem) and run again.",
+        };
     }
 
     /// <summary>The copy is done either way; without the record the next run only reads every directory again.</summary>

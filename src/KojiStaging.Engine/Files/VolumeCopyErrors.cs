@@ -11,6 +11,8 @@ internal sealed class FatalCopyError(StagingException error) : Exception(error.M
 /// <summary>Turns a failed system call into a StagingException with a stable ErrorId.</summary>
 internal static class VolumeCopyErrors
 {
+    public const string DestinationFull = nameof(DestinationFull);
+
     private static bool OnSource(NativeIOException ex, string source) =>
         ex.Path == source || ex.Path.StartsWith(source + "/", StringComparison.Ordinal);
 
@@ -23,9 +25,9 @@ internal static class VolumeCopyErrors
         var onSource = OnSource(ex, source);
         return ex.Errno switch
         {
-            NativeFs.ENOSPC or NativeFs.EDQUOT => new StagingException("DestinationFull", StagingErrorCategory.LimitsExceeded,
+            NativeFs.ENOSPC or NativeFs.EDQUOT => new StagingException(DestinationFull, StagingErrorCategory.LimitsExceeded,
                 $"No space left on the destination while writing '{ex.Path}' ({ex.Message}).", ex.Path, ex)
-            { RecommendedAction = "Free space (or grow the filesystem) and run again: files already copied are kept and only the rest is copied." },
+            { RecommendedAction = "Free space (or grow the filesystem) and run again." },
             NativeFs.EROFS when !onSource => new StagingException("DestinationReadOnly", StagingErrorCategory.WriteError,
                 $"The destination is read-only: {ex.Message}.", ex.Path, ex),
             NativeFs.EACCES or NativeFs.EPERM when onSource => new StagingException("SourceFileUnreadable", StagingErrorCategory.PermissionDenied,

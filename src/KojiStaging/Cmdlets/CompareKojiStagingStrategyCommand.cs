@@ -37,8 +37,13 @@ public sealed class CompareKojiStagingStrategyCommand : KojiStagingCmdlet
     protected override void ProcessRecord()
     {
         var topDir = TopDir is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(TopDir);
-        if (topDir is not null && !Directory.Exists(topDir)) ThrowInvalidArgument("TopDirNotFound", $"The tree '{topDir}' does not exist.", topDir);
-        var (figures, estimates) = RunEngine(scope => new StrategyEstimator().EstimateAsync(Source, topDir, Tag, SampleBuilds, scope));
+        if (topDir is not null && !Directory.Exists(topDir))
+        {
+            WriteItemError("TopDirNotFound", ErrorCategory.ObjectNotFound, $"The tree '{topDir}' does not exist.", topDir);
+            return;
+        }
+        if (!TryRunEngine(scope => new StrategyEstimator().EstimateAsync(Source, topDir, Tag, SampleBuilds, scope), Source.ToString(), out var found)) return;
+        var (figures, estimates) = found;
         WriteObject(estimates, enumerateCollection: true);
         if (IncludeFigures) WriteObject(figures);
     }

@@ -43,15 +43,15 @@ public sealed class CopyKojiVolumeCommand : KojiStagingCmdlet
         if (IsWhatIf())
         {
             // -WhatIf plans for real (a metadata scan, nothing written) and says what the copy would do
-            var plan = RunEngine(scope => new VolumeCopier().RunAsync(Options(source, destination, whatIf: true), scope));
+            if (!TryRunEngine(scope => new VolumeCopier().RunAsync(Options(source, destination, whatIf: true), scope), destination, out var plan)) return;
             ShouldProcess(destination, $"{what}: copy {plan.FilesCopied:N0} files ({plan.Bytes:N0} bytes), link {plan.FilesLinked:N0}, " +
                 $"create {plan.SymlinksCreated:N0} symlinks and {plan.DirectoriesCreated:N0} directories, delete {plan.FilesDeleted:N0} files and {plan.DirectoriesDeleted:N0} directories");
             return;
         }
         if (!ShouldProcess(destination, what) || !ConfirmDelete(destination, source)) return;
 
-        var summary = RunEngine(scope => new VolumeCopier().RunAsync(Options(source, destination, whatIf: false), scope));
-        WriteObject(summary);
+        if (TryRunEngine(scope => new VolumeCopier().RunAsync(Options(source, destination, whatIf: false), scope), destination, out var summary))
+            WriteObject(summary);
     }
 
     private VolumeCopyOptions Options(string source, string destination, bool whatIf) => new()

@@ -21,6 +21,7 @@ public sealed class GetKojiLocalSnapshotCommand : KojiStagingCmdlet
     protected override void ProcessRecord()
     {
         var root = GetUnresolvedProviderPathFromPSPath(Root);
-        foreach (var s in RunEngine(scope => new OverlaySnapshotProvider(root).ListAsync(Name, false, scope))) WriteObject(s);
+        if (TryRunEngine(scope => new OverlaySnapshotProvider(root).ListAsync(Name, false, scope), root, out var list))
+            foreach (var s in list) WriteObject(s);
     }
 }

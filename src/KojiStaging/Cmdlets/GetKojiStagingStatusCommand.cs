@@ -112,6 +112,7 @@ public sealed class GetKojiStagingStatusCommand : KojiStagingCmdlet
             Cluster is null ? null : NetAppCmdlet.ConnectionOptions(Cluster, Credential, Certificate, SkipCertificateCheck),
             Svm, CloneName, Volume, NfsServer, given,
             new SnapshotRotation(RotateAtPercent ?? SnapshotRotation.DefaultSpaceUsedPercent, RotateAfter));
-        WriteObject(RunEngine(scope => new StagingStatusReader().ReadAsync(Connection, Source, topDir, scope, query)));
+        if (TryRunEngine(scope => new StagingStatusReader().ReadAsync(Connection, Source, topDir, scope, query), Connection.ToString(), out var status))
+            WriteObject(status);
     }
 }

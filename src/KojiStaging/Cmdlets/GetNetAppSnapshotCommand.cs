@@ -35,11 +35,12 @@ public sealed class GetNetAppSnapshotCommand : NetAppCmdlet
     {
         if (Volume is not null && Svm is null)
             ThrowInvalidArgument("OntapSvmRequired", "-Volume needs -Svm: snapshots are looked up on one SVM's volume.", Volume);
-        var list = RunEngine(async scope =>
-        {
-            using var client = CreateClient(scope);
-            return await new OntapSnapshotProvider(client).ListAsync(Svm, CloneName, Volume, IncludeForeign, scope, NfsServer).ConfigureAwait(false);
-        });
+        if (!TryRunEngine(async scope =>
+            {
+                using var client = CreateClient(scope);
+                return await new OntapSnapshotProvider(client).ListAsync(Svm, CloneName, Volume, IncludeForeign, scope, NfsServer).ConfigureAwait(false);
+            }, Svm ?? Cluster, out var list))
+            return;
         foreach (var s in list) WriteObject(s);
     }
 }

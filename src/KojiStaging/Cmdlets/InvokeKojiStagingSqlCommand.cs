@@ -37,6 +37,6 @@ public sealed class InvokeKojiStagingSqlCommand : KojiStagingCmdlet
         for (var i = 0; i < Query.Length; i++) scripts.Add(new SqlScript($"query {i + 1}", Query[i]));
         var what = string.Join(", ", scripts.Select(s => s.Name));
         if (!ShouldProcess(Connection.ToString(), $"Run SQL ({what})")) return;
-        WriteObject(RunEngine(scope => new StagingSqlRunner().RunAsync(Connection, scripts, scope)));
+        if (TryRunEngine(scope => new StagingSqlRunner().RunAsync(Connection, scripts, scope), Connection.ToString(), out var result)) WriteObject(result);
     }
 }

@@ -44,6 +44,6 @@ public sealed class NewKojiLocalSnapshotCommand : KojiStagingCmdlet
                 $"Mount a writable overlay of '{source}' at '{mountAt}'?", "New-KojiLocalSnapshot"))
             return;
         var request = new LocalSnapshotRequest(Name, source, root, path, MaxSize, SyncedEvent);
-        WriteObject(RunEngine(scope => new OverlaySnapshotProvider(root).CreateAsync(request, scope)));
+        if (TryRunEngine(scope => new OverlaySnapshotProvider(root).CreateAsync(request, scope), Name, out var snapshot)) WriteObject(snapshot);
     }
 }

@@ -21,6 +21,6 @@ public sealed class NewKojiStagingDatabaseCommand : KojiStagingCmdlet
         var destination = Destination.WithCredential(Credential?.GetNetworkCredential());
         var schema = GetUnresolvedProviderPathFromPSPath(SchemaPath);
         if (!ShouldProcess(destination.ToString(), $"Create an empty Koji staging database from {schema}")) return;
-        WriteObject(RunEngine(scope => KojiSchemaInstaller.CreateAsync(destination, schema, scope)));
+        if (TryRunEngine(scope => KojiSchemaInstaller.CreateAsync(destination, schema, scope), destination.ToString(), out var created)) WriteObject(created);
     }
 }

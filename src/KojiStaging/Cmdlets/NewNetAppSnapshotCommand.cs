@@ -52,11 +52,11 @@ public sealed class NewNetAppSnapshotCommand : NetAppCmdlet
                 $"Create writable FlexClone '{CloneName}' of {Svm}:{Volume} on {Cluster}?",
                 "New-NetAppSnapshot"))
             return;
-        var snapshot = RunEngine(async scope =>
-        {
-            using var client = CreateClient(scope);
-            return await new OntapSnapshotProvider(client).CreateAsync(request, scope).ConfigureAwait(false);
-        });
-        WriteObject(snapshot);
+        if (TryRunEngine(async scope =>
+            {
+                using var client = CreateClient(scope);
+                return await new OntapSnapshotProvider(client).CreateAsync(request, scope).ConfigureAwait(false);
+            }, CloneName, out var snapshot))
+            WriteObject(snapshot);
     }
 }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using KojiStaging.Engine.Storage;
 using KojiStaging.Engine.Storage.Local;
 using KojiStaging.Infrastructure;
 
@@ -6,7 +7,7 @@ namespace KojiStaging.Cmdlets;
 
 /// <summary>Unmounts a local overlay snapshot and deletes its upper, work and mount directories.</summary>
 [Cmdlet(VerbsCommon.Remove, "KojiLocalSnapshot", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
-[OutputType(typeof(void))]
+[OutputType(typeof(SnapshotRemoval))]
 public sealed class RemoveKojiLocalSnapshotCommand : KojiStagingCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -20,13 +21,19 @@ public sealed class RemoveKojiLocalSnapshotCommand : KojiStagingCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>Write what was removed (a SnapshotRemoval per snapshot); otherwise nothing is written.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
     protected override void ProcessRecord()
     {
         var root = GetUnresolvedProviderPathFromPSPath(Root);
         if (!ShouldProcess($"Unmount local snapshot '{Name}' and delete {System.IO.Path.Combine(root, Name)} (everything written into it)",
                 $"Remove local snapshot '{Name}'? Anything staging wrote into it is lost.", "Remove-KojiLocalSnapshot"))
             return;
-        var result = RunEngine(scope => new OverlaySnapshotProvider(root).RemoveAsync(new LocalSnapshotKey(root, Name), Force, scope));
+        if (!TryRunEngine(scope => new OverlaySnapshotProvider(root).RemoveAsync(new LocalSnapshotKey(root, Name), Force, scope), Name, out var result))
+            return;
         foreach (var r in result.Removed) WriteVerbose($"Removed {r}");
+        if (PassThru) WriteObject(result);
     }
 }

@@ -29,6 +29,6 @@ public sealed class SetKojiStagingMarkerCommand : KojiStagingCmdlet
     {
         var target = Connection.WithCredential(Credential?.GetNetworkCredential());
         if (!ShouldProcess(target.ToString(), "Mark as a KojiStaging staging database (the module's cmdlets may then change or replace it)")) return;
-        WriteObject(RunEngine(scope => new StagingMarking().MarkAsync(target, Note, scope)));
+        if (TryRunEngine(scope => new StagingMarking().MarkAsync(target, Note, scope), target.ToString(), out var marked)) WriteObject(marked);
     }
 }

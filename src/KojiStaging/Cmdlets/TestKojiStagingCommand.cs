@@ -50,11 +50,12 @@ public sealed class TestKojiStagingCommand : KojiStagingCmdlet
             ComposeDir is null ? null : GetUnresolvedProviderPathFromPSPath(ComposeDir),
             ProdConnection, SampleSize, MaxSyncAge);
         var results = new List<StagingCheckResult>();
-        RunEngine(scope => new StagingHealthService().RunAsync(request, r => scope.Post(() =>
-        {
-            results.Add(r);
-            if (!Quiet) WriteObject(r);
-        }), scope));
+        if (!TryRunEngine(scope => new StagingHealthService().RunAsync(request, r => scope.Post(() =>
+            {
+                results.Add(r);
+                if (!Quiet) WriteObject(r);
+            }), scope), request.Connection.ToString()))
+            return;
         if (Quiet) WriteObject(results.All(r => r.Status != StagingCheckStatus.Fail));
     }
 }

@@ -7,6 +7,7 @@ namespace KojiStaging.Cmdlets;
 
 /// <summary>Removes the systemd service + timer (or the cron entry) of a scheduled resync.</summary>
 [Cmdlet(VerbsLifecycle.Unregister, "KojiStagingResync", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Name")]
+[OutputType(typeof(string))]
 public sealed class UnregisterKojiStagingResyncCommand : KojiStagingCmdlet
 {
     /// <summary>The resync's name (the configuration's Name).</summary>
@@ -22,6 +23,10 @@ public sealed class UnregisterKojiStagingResyncCommand : KojiStagingCmdlet
     /// <summary>Removes the cron entry instead of systemd units.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public SwitchParameter Cron { get; set; }
+
+    /// <summary>Write the paths of the files removed; otherwise nothing is written.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
 
     /// <summary>Where the unit files (or the cron entry) are.</summary>
     [Parameter]
@@ -40,6 +45,7 @@ public sealed class UnregisterKojiStagingResyncCommand : KojiStagingCmdlet
             return;
         }
         if (!ShouldProcess(string.Join(", ", files), $"Remove scheduled resync '{name}'")) return;
-        RunEngine(scope => new ResyncScheduler().RemoveAsync(name, files, !Cron && UnitDirectory is null, scope));
+        if (TryRunEngine(scope => new ResyncScheduler().RemoveAsync(name, files, !Cron && UnitDirectory is null, scope), name) && PassThru)
+            WriteObject(files, enumerateCollection: true);
     }
 }

@@ -27,8 +27,31 @@ public abstract class KojiStagingCmdlet : PSCmdlet, IDisposable
     }
 
     /// <summary>Runs engine work and pumps its output until it finishes; engine failures become terminating ErrorRecords.</summary>
-    protected T RunEngine<T>(Func<EngineScope, Task<T>> work)
+    protected T RunEngine<T>(Func<EngineScope, Task<T>> work) => RunEngine(work, perItem: false, null, out _);
+
+    /// <summary>
+    /// Runs engine work for one pipeline item. Its failure is written as a non-terminating ErrorRecord, so -ErrorAction
+    /// decides (Stop ends the pipeline, Continue and SilentlyContinue go on with the next item); false when it failed.
+    /// Ctrl+C still stops the whole pipeline.
+    /// </summary>
+    protected bool TryRunEngine<T>(Func<EngineScope, Task<T>> work, object? target, out T result)
     {
+        result = RunEngine(work, perItem: true, target, out var failed);
+        return !failed;
+    }
+
+    /// <inheritdoc cref="TryRunEngine{T}(Func{EngineScope, Task{T}}, object?, out T)"/>
+    protected bool TryRunEngine(Func<EngineScope, Task> work, object? target) =>
+        TryRunEngine<bool>(async scope => { await work(scope).ConfigureAwait(false); return true; }, target, out _);
+
+    /// <summary>An item's bad input found in the cmdlet itself: non-terminating, the next item is still processed.</summary>
+    protected void WriteItemError(string errorId, ErrorCategory category, string message, object? target) =>
+        WriteError(new ErrorRecord(new ArgumentException(message), errorId, category, target));
+
+    /// <summary>Not <paramref name="perItem"/>: a failure is terminating; otherwise it is written for the item and default returned.</summary>
+    private T RunEngine<T>(Func<EngineScope, Task<T>> work, bool perItem, object? target, out bool failed)
+    {
+        failed = false;
         using var queue = new BlockingCollection<Action>();
         var progress = new ProgressCoalescer();
         var logOptions = CurrentLogOptions();
@@ -82,11 +105,13 @@ public abstract class KojiStagingCmdlet : PSCmdlet, IDisposable
         }
         catch (Exception ex)
         {
-            var record = ToErrorRecord(ex);
+            var record = ToErrorRecord(ex, target);
             session.WriteToSinks(LogSeverity.Error, MyInvocation.MyCommand?.Name ?? GetType().Name,
                 $"{record.FullyQualifiedErrorId}: {record.ErrorDetails?.Message ?? record.Exception.Message}");
-            ThrowTerminatingError(record);
-            throw; // not reached
+            if (!perItem) ThrowTerminatingError(record);
+            failed = true;
+            WriteError(record);
+            return default!;
         }
     }
 

@@ -241,10 +241,33 @@ public class VolumeCopierTests
             Assert.Equal("DestinationFull", ex.ErrorId);
             Assert.Equal(StagingErrorCategory.LimitsExceeded, ex.Category);
             Assert.Empty(TreeFixture.TempFiles(t.Destination));
-            foreach (var f in Directory.EnumerateFiles(t.Destination, "*.rpm", SearchOption.AllDirectories))
-                Assert.Equal(700_000, new FileInfo(f).Length);
+            // the destination existed (an empty mount point): what the run added is taken away again, and said so
+            Assert.Empty(Directory.EnumerateFiles(t.Destination, "*.rpm", SearchOption.AllDirectories));
+            Assert.False(Directory.Exists(t.Dst("packages")));
+            Assert.Contains("Removed what this run had added", ex.Message);
         }
         finally { TreeFixture.Run("umount", t.Destination); }
+    }
+
+    [Fact]
+    public void No_space_left_in_a_destination_the_run_made_removes_all_of_it()
+    {
+        using var t = new TreeFixture();
+        for (var i = 0; i < 4; i++) t.WriteFile($"packages/p/1/1/noarch/f{i}.rpm", 700_000, i);
+        var fs = Path.Combine(t.Root, "small");
+        Directory.CreateDirectory(fs);
+        TreeFixture.Run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", fs);
+        try
+        {
+            var ex = Assert.Throws<StagingException>(() => new VolumeCopier().Run(new VolumeCopyOptions
+            {
+                Source = t.Source, Destination = Path.Combine(fs, "koji"), ThrottleLimit = 2,
+            }, EngineScope.Silent()));
+            Assert.Equal("DestinationFull", ex.ErrorId);
+            Assert.Contains("was made by this run and has been removed: nothing is left.", ex.Message);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(fs));
+        }
+        finally { TreeFixture.Run("umount", fs); }
     }
 
     [Fact]

@@ -75,6 +75,7 @@ public sealed class CopyKojiSubsetEngine
         var snapshot = await new SubsetClosureReader(req.HubClient).ReadAsync(req.Options, scope, stagingBuilds).ConfigureAwait(false);
         log.LogInformation("Closure at event {Event}: {Builds} builds, {Rows} rows, tags {Tags}", snapshot.Event, snapshot.Builds.Count,
             snapshot.RowCount, string.Join(", ", snapshot.ClosureTags));
+        await PausePoints.ReachedAsync("subset:closure-read", ct).ConfigureAwait(false);
 
         await using var conn = await PgConnector.OpenAsync(StagingSubsetWriter.WithErrorDetail(req.Destination.ConnectionString), "staging", ct).ConfigureAwait(false);
         var lastEvent = (await StagingMarker.ReadAsync(conn, "subset").ConfigureAwait(false)).Select(m => m.EventId ?? 0).DefaultIfEmpty(0).Max();
@@ -97,12 +98,14 @@ public sealed class CopyKojiSubsetEngine
             {
                 Directory.CreateDirectory(req.TopDir);
                 fileResults = await fetcher.FetchAllAsync(files, scope).ConfigureAwait(false);
+                await PausePoints.ReachedAsync("subset:files-fetched", ct).ConfigureAwait(false);
             }
 
             scope.Progress.Report(new StagingProgress(30, "Writing staging rows", $"{snapshot.RowCount} rows", 0));
             await using var tx = await conn.BeginTransactionAsync(ct).ConfigureAwait(false);
             stats = await StagingSubsetWriter.WriteAsync(conn, tx, snapshot, ct, bumpSequences: !req.WhatIf).ConfigureAwait(false);
             if (req.AfterRowsWritten is { } hook) await hook(conn, tx).ConfigureAwait(false);
+            if (!req.WhatIf) await PausePoints.ReachedAsync("subset:rows-written", ct).ConfigureAwait(false);
             if (req.WhatIf) await tx.RollbackAsync(ct).ConfigureAwait(false);
             else
             {
@@ -126,8 +129,13 @@ public sealed class CopyKojiSubsetEngine
             var removed = RemoveWritten(req.TopDir, fetcher.Written);
             if (removed > 0) log.LogWarning("The run failed: removed the {Count} files it had put in place", removed);
             if (ex is PostgresException pg) throw StagingSubsetWriter.Explain(pg);
+            if (ex is StagingException { ErrorId: RpmFileFetcher.DestinationFullId } full)
+                throw new StagingException(full.ErrorId, full.Category,
+                    $"{full.Message} The staging database is unchanged; the {removed} files this run had put in place were removed " +
+                    $"({fetcher.Written.Count - removed} could not be).", full.Target, full) { RecommendedAction = full.RecommendedAction };
             throw;
         }
+        await PausePoints.ReachedAsync("subset:committed", ct).ConfigureAwait(false);
         scope.Progress.Report(new StagingProgress(30, "Writing staging rows", "done", 100, Completed: true));
 
         var byBuild = fileResults.GroupBy(r => BuildOf(r.Request.RelativePath)).ToDictionary(g => g.Key, g => g.ToList());
