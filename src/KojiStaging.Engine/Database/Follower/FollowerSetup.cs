@@ -1,5 +1,6 @@
 using Dapper;
 using KojiStaging.Engine.Database.Sync;
+using KojiStaging.Engine.Diagnostics;
 using Npgsql;
 
 namespace KojiStaging.Engine.Database.Follower;
