@@ -57,7 +57,7 @@ public sealed class FollowerBuilder
         what.Add($"subscribe {names.Subscription} to {string.Join(", ", plan.PublicationNames)}");
         if (o.Approve is not null && !await o.Approve(string.Join("; ", what)).ConfigureAwait(false)) return null;
 
-        if (exists || slotExists) await new FollowerRemover().RemoveAsync(prod, staging, names, log, ct).ConfigureAwait(false);
+        if (exists || slotExists) await new FollowerRemover().RemoveAsync(prod, staging, stagingCs, names, log, ct).ConfigureAwait(false);
         if (createPublications)
         {
             await PublicationInspector.CreateAsync(prod, plan, ct).ConfigureAwait(false);
@@ -96,20 +96,22 @@ public sealed class FollowerBuilder
         catch (Exception ex) when (created || ex is not StagingException)
         {
             log.LogWarning("Enabling the follower failed; removing what was made: {Message}", ex.Message);
-            try { await new FollowerRemover().RemoveAsync(prod, staging, names, log, CancellationToken.None, dropPublications: createPublications).ConfigureAwait(false); }
+            try { await new FollowerRemover().RemoveAsync(prod, staging, stagingCs, names, log, CancellationToken.None, dropPublications: createPublications).ConfigureAwait(false); }
             catch (Exception cleanup) { log.LogWarning("Cleaning up failed: {Message}", cleanup.Message); }
             throw;
         }
         scope.Progress.Report(new StagingProgress(1, $"Enable-KojiStagingFollower {server}/{names.FollowerDatabase}", "done", 100, Completed: true));
-        var status = await FollowerStatusReader.ReadAsync(prod, staging, o, names, new FollowerBounds(), ct).ConfigureAwait(false);
+        var status = await FollowerStatusReader.ReadAsync(prod, staging, stagingCs, o, names, new FollowerBounds(), ct).ConfigureAwait(false);
         return status with { SetupDuration = sw.Elapsed };
     }
 
     /// <summary>The publication plan for production as it is now.</summary>
-    public static async Task<PublicationPlan> PlanAsync(NpgsqlConnection prod, FollowerNames names, CancellationToken ct)
+    /// <param name="fullIdentity">Tables to plan as if the DBA had given them REPLICA IDENTITY FULL ("schema.table").</param>
+    public static async Task<PublicationPlan> PlanAsync(NpgsqlConnection prod, FollowerNames names, CancellationToken ct, IReadOnlyCollection<string>? fullIdentity = null)
     {
         var tables = await SourceCatalog.ReadTablesAsync(prod, ct).ConfigureAwait(false);
-        var identities = await ReplicaIdentity.ReadAsync(prod, ct).ConfigureAwait(false);
+        var identities = (await ReplicaIdentity.ReadAsync(prod, ct).ConfigureAwait(false)).ToDictionary(x => x.Key, x => x.Value);
+        foreach (var t in tables.Where(t => fullIdentity?.Contains(t.Key) == true)) identities[t.Key] = new ReplicaIdentity(t.Key, 'f', t.Columns);
         return PublicationPlanner.Plan(names, tables, identities, SanitizeRules.All);
     }
 }

@@ -73,21 +73,23 @@ public sealed class FollowerRefresher
         var describe = $"clone follower '{names.FollowerDatabase}' (caught up with production) into '{fresh}', sanitise it ({string.Join(", ", rules.Select(r => r.Name))}), " +
                        (liveExists ? $"rename live '{live}' to '{previousName}' and '{fresh}' to '{live}'" : $"rename '{fresh}' to '{live}'");
         if (o.Approve is not null && !await o.Approve(new SyncPlan(server, live, liveExists, true, fresh, previousName, Array.Empty<string>(), o.Source.ToString(), 0, 0, 0,
-                rules.Select(r => r.Name).ToList(), o.ExcludeTableData.ToList()) { Repairs = new[] { describe } }).ConfigureAwait(false)) return null;
+                rules.Select(r => r.Name).ToList(), o.ExcludeTableData.ToList()) { Summary = describe }).ConfigureAwait(false)) return null;
 
         var repairs = new List<string>();
         if (await swapper.LockAsync(ct).ConfigureAwait(false) is { } released) repairs.Add(released);
         repairs.AddRange(await StagingRecovery.RepairAsync(swapper, log, ct).ConfigureAwait(false));
         if (!sub.Enabled)
         {
-            await FollowerSubscription.EnableAsync(admin, sub.Name, true, ct).ConfigureAwait(false);
+            await FollowerSubscription.EnableAsync(followerCs, sub.Name, true, ct).ConfigureAwait(false);
             repairs.Add($"enabled subscription {sub.Name} again (an interrupted refresh left it paused)");
             log.LogWarning("Repaired: enabled subscription {Subscription}, left paused by an interrupted refresh", sub.Name);
         }
         var report = new SyncFailureReport { StagingConnectionString = targetBase, Live = live, LiveOidBefore = await swapper.OidAsync(live, ct).ConfigureAwait(false), Previous = previousName };
         var target = await Timed("Catch up", 5, async () =>
         {
-            var lsn = await prod.ExecuteScalarAsync<string>(new CommandDefinition("SELECT pg_current_wal_lsn()::text", cancellationToken: ct)).ConfigureAwait(false);
+            // The insert position, not pg_current_wal_lsn (the write position): with asynchronous commit a committed,
+            // visible transaction's commit record may not be written yet, and a target before it would miss it.
+            var lsn = await prod.ExecuteScalarAsync<string>(new CommandDefinition("SELECT pg_current_wal_insert_lsn()::text", cancellationToken: ct)).ConfigureAwait(false);
             await WaitForAsync(prod, admin, sub, lsn!, catchUpTimeout, ct).ConfigureAwait(false);
             return lsn!;
         }).ConfigureAwait(false);
@@ -104,7 +106,7 @@ public sealed class FollowerRefresher
             {
                 await Timed("Pause", 10, async () =>
                 {
-                    await FollowerSubscription.EnableAsync(admin, sub.Name, false, ct).ConfigureAwait(false);
+                    await FollowerSubscription.EnableAsync(followerCs, sub.Name, false, ct).ConfigureAwait(false);
                     paused = true;
                     await FollowerSubscription.WaitForWorkerExitAsync(admin, sub.Oid, TimeSpan.FromSeconds(60), ct).ConfigureAwait(false);
                     return 0;
@@ -126,7 +128,7 @@ public sealed class FollowerRefresher
             finally
             {
                 if (paused)
-                    try { await FollowerSubscription.EnableAsync(admin, sub.Name, true, CancellationToken.None).ConfigureAwait(false); }
+                    try { await FollowerSubscription.EnableAsync(followerCs, sub.Name, true, CancellationToken.None).ConfigureAwait(false); }
                     catch (Exception ex) { log.LogWarning("Resuming subscription {Subscription} failed; the next refresh enables it: {Message}", sub.Name, ex.Message); }
             }
             (counts, syncedEvent, syncedTime, applied) = await Timed("Sanitise", 60, async () =>

@@ -27,17 +27,17 @@ public sealed class FollowerRemover
         await using var staging = await PgConnector.OpenAsync(stagingCs, "staging", ct).ConfigureAwait(false);
         var what = $"drop subscription {names.Subscription} and database {names.FollowerDatabase} on {o.Destination.Host}:{o.Destination.Port}; on production drop slot {names.Slot} and publications {names.Publication}, {names.InsertOnlyPublication}";
         if (o.Approve is not null && !await o.Approve(what).ConfigureAwait(false)) return null;
-        return await RemoveAsync(prod, staging, names, log, ct, dropPublications: true).ConfigureAwait(false) with { Server = $"{o.Destination.Host}:{o.Destination.Port}" };
+        return await RemoveAsync(prod, staging, stagingCs, names, log, ct, dropPublications: true).ConfigureAwait(false) with { Server = $"{o.Destination.Host}:{o.Destination.Port}" };
     }
 
-    public async Task<FollowerRemoval> RemoveAsync(NpgsqlConnection prod, NpgsqlConnection staging, FollowerNames names, ILogger log, CancellationToken ct, bool dropPublications = false)
+    public async Task<FollowerRemoval> RemoveAsync(NpgsqlConnection prod, NpgsqlConnection staging, string stagingCs, FollowerNames names, ILogger log, CancellationToken ct, bool dropPublications = false)
     {
         var sub = await FollowerSubscription.FindAsync(staging, names.FollowerDatabase, ct).ConfigureAwait(false);
         var dbExists = await staging.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = @d)", new { d = names.FollowerDatabase }, cancellationToken: ct)).ConfigureAwait(false);
         var slotName = sub?.Slot ?? names.Slot;
         if (sub is not null)
         {
-            await using var follower = await PgConnector.OpenAsync(PgConnectionFactory.WithDatabase(staging.ConnectionString, names.FollowerDatabase), "staging", ct).ConfigureAwait(false);
+            await using var follower = await PgConnector.OpenAsync(PgConnectionFactory.WithDatabase(stagingCs, names.FollowerDatabase), "staging", ct).ConfigureAwait(false);
             await FollowerSubscription.DropAsync(follower, sub.Name, ct).ConfigureAwait(false);
             log.LogInformation("Dropped subscription {Subscription}", sub.Name);
         }
@@ -63,7 +63,7 @@ public sealed class FollowerRemover
         var dbDropped = false;
         if (dbExists)
         {
-            var swapper = new GenerationSwapper(staging, staging.ConnectionString, names.Live, log);
+            var swapper = new GenerationSwapper(staging, stagingCs, names.Live, log);
             dbDropped = await swapper.DropAsync(names.FollowerDatabase, ct).ConfigureAwait(false);
         }
         return new FollowerRemoval(names.Name, "", names.FollowerDatabase, sub is not null, dbDropped, slotDropped, dropped, left);

@@ -1,5 +1,6 @@
 using Dapper;
 using KojiStaging.Engine.Database.Sync;
+using KojiStaging.Engine.Diagnostics;
 using Npgsql;
 
 namespace KojiStaging.Engine.Database.Follower;
@@ -11,13 +12,22 @@ namespace KojiStaging.Engine.Database.Follower;
 /// </summary>
 public static class FollowerStatusReader
 {
-    public static async Task<FollowerStatus> ReadAsync(NpgsqlConnection prod, NpgsqlConnection staging, FollowerOptions o, FollowerNames names, FollowerBounds bounds, CancellationToken ct)
+    public static async Task<FollowerStatus> RunAsync(FollowerOptions o, FollowerBounds bounds, EngineScope scope)
+    {
+        var names = FollowerNames.For(o.Destination.Database, o.Name);
+        await using var prod = await PgConnector.OpenAsync(new NpgsqlConnectionStringBuilder(o.Source.SourceConnectionString) { Pooling = false }.ConnectionString, "source", scope.Cancellation).ConfigureAwait(false);
+        var stagingCs = new NpgsqlConnectionStringBuilder(o.Destination.ConnectionString) { Pooling = false, Database = "postgres" }.ConnectionString;
+        await using var staging = await PgConnector.OpenAsync(stagingCs, "staging", scope.Cancellation).ConfigureAwait(false);
+        return await ReadAsync(prod, staging, stagingCs, o, names, bounds, scope.Cancellation).ConfigureAwait(false);
+    }
+
+    public static async Task<FollowerStatus> ReadAsync(NpgsqlConnection prod, NpgsqlConnection staging, string stagingCs, FollowerOptions o, FollowerNames names, FollowerBounds bounds, CancellationToken ct)
     {
         var server = $"{o.Destination.Host}:{o.Destination.Port}";
         var sub = await FollowerSubscription.FindAsync(staging, names.FollowerDatabase, ct).ConfigureAwait(false);
         var slotName = sub?.Slot ?? names.Slot;
         var slot = await prod.QueryFirstOrDefaultAsync<(bool active, long? lag, long? retained, string? wal)?>(new CommandDefinition("""
-            SELECT active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint, pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint, wal_status::text
+            SELECT active, pg_wal_lsn_diff(pg_current_wal_insert_lsn(), confirmed_flush_lsn)::bigint, pg_wal_lsn_diff(pg_current_wal_insert_lsn(), restart_lsn)::bigint, wal_status::text
             FROM pg_replication_slots WHERE slot_name = @slotName
             """, new { slotName }, cancellationToken: ct)).ConfigureAwait(false);
         var warnings = new List<string>();
@@ -34,7 +44,7 @@ public static class FollowerStatusReader
         int? prodEvent = null, followerEvent = null;
         TimeSpan? lag = null;
         var drift = false;
-        await using (var follower = await PgConnector.OpenAsync(PgConnectionFactory.WithDatabase(staging.ConnectionString, names.FollowerDatabase), "staging", ct).ConfigureAwait(false))
+        await using (var follower = await PgConnector.OpenAsync(PgConnectionFactory.WithDatabase(stagingCs, names.FollowerDatabase), "staging", ct).ConfigureAwait(false))
         {
             var p = await NewestEventAsync(prod, ct).ConfigureAwait(false);
             var f = await NewestEventAsync(follower, ct).ConfigureAwait(false);

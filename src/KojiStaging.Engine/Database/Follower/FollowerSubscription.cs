@@ -51,8 +51,12 @@ public static class FollowerSubscription
             $"WITH (create_slot = false, slot_name = {Ident.Literal(names.Slot)}, copy_data = false, enabled = true, binary = true, streaming = on, disable_on_error = true)",
             cancellationToken: ct));
 
-    public static Task EnableAsync(NpgsqlConnection staging, string subscription, bool enabled, CancellationToken ct) =>
-        staging.ExecuteAsync(new CommandDefinition($"ALTER SUBSCRIPTION {Ident.Quote(subscription)} {(enabled ? "ENABLE" : "DISABLE")}", cancellationToken: ct));
+    /// <summary>ENABLE or DISABLE, over a short connection to the follower database (subscriptions belong to a database), closed again so it can be cloned.</summary>
+    public static async Task EnableAsync(string followerCs, string subscription, bool enabled, CancellationToken ct)
+    {
+        await using var conn = await PgConnector.OpenAsync(followerCs, "staging", ct).ConfigureAwait(false);
+        await conn.ExecuteAsync(new CommandDefinition($"ALTER SUBSCRIPTION {Ident.Quote(subscription)} {(enabled ? "ENABLE" : "DISABLE")}", cancellationToken: ct)).ConfigureAwait(false);
+    }
 
     /// <summary>After DISABLE the apply worker leaves at its next check: wait for it, so the follower has no session and a whole transaction boundary.</summary>
     public static async Task WaitForWorkerExitAsync(NpgsqlConnection staging, long oid, TimeSpan timeout, CancellationToken ct)

@@ -3,7 +3,9 @@ using KojiStaging.Engine.Database.Sync;
 namespace KojiStaging.Engine.Database.Follower;
 
 /// <summary>A table as production publishes it: the columns sent and which publication carries it.</summary>
-public sealed record PublishedTable(SourceTable Table, IReadOnlyList<string> Columns, IReadOnlyList<string> SecretColumns, bool InsertOnly, string? Why)
+/// <param name="ColumnList">Whether the table is published with an explicit column list. Not for REPLICA IDENTITY FULL without
+/// secret columns: PostgreSQL 15 refuses UPDATE and DELETE on a FULL table whose publication has any column list.</param>
+public sealed record PublishedTable(SourceTable Table, IReadOnlyList<string> Columns, IReadOnlyList<string> SecretColumns, bool InsertOnly, string? Why, bool ColumnList = true)
 {
     public string Describe() => $"{Table.DisplayName}{(InsertOnly ? $" (INSERT only: {Why})" : "")}{(SecretColumns.Count > 0 ? $" without {string.Join(", ", SecretColumns)}" : "")}";
 }
@@ -36,7 +38,7 @@ public sealed record PublicationPlan(FollowerNames Names, IReadOnlyList<Publishe
 
     private static string Create(string name, IEnumerable<PublishedTable> tables, string publish)
     {
-        var list = string.Join(",\n    ", tables.Select(t => $"{t.Table.QualifiedName} ({string.Join(", ", t.Columns.Select(Ident.Quote))})"));
+        var list = string.Join(",\n    ", tables.Select(t => t.ColumnList ? $"{t.Table.QualifiedName} ({string.Join(", ", t.Columns.Select(Ident.Quote))})" : t.Table.QualifiedName));
         return list.Length == 0
             ? $"CREATE PUBLICATION {Ident.Quote(name)} WITH (publish = '{publish}');"
             : $"CREATE PUBLICATION {Ident.Quote(name)} FOR TABLE\n    {list}\n    WITH (publish = '{publish}');";
@@ -74,7 +76,7 @@ public static class PublicationPlanner
                 : id.Columns.Where(c => !columns.Contains(c)).ToList() is { Count: > 0 } missing
                     ? $"its replica identity needs {string.Join(", ", missing)}, which {(missing.Count == 1 ? "is" : "are")} not published"
                     : null;
-            published.Add(new PublishedTable(t, columns, secret, why is not null, why));
+            published.Add(new PublishedTable(t, columns, secret, why is not null, why, ColumnList: !(id.Kind == 'f' && why is null)));
         }
         return new PublicationPlan(names, published, unpublished);
     }
