@@ -191,6 +191,9 @@ END`$`$;
         $st.State | Should -Be 'Streaming'
         $st.LagBytes | Should -Not -BeNullOrEmpty
         $st.SchemaDrift | Should -BeFalse
+        $status = Get-KojiStagingStatus -Connection $dst -Source $src
+        $status.Follower.State | Should -Be 'Streaming'
+        ($status | Format-List | Out-String) | Should -Match 'Follower\s*:\s*Streaming, [\d.]+ MiB of WAL behind'
         S koji_follower 'ALTER SUBSCRIPTION kojistaging_koji DISABLE' | Out-Null
         $deadline = (Get-Date).AddSeconds(30)
         while ((S postgres 'SELECT count(pid) FROM pg_stat_subscription') -ne '0' -and (Get-Date) -lt $deadline) { Start-Sleep -Milliseconds 100 }
@@ -202,10 +205,13 @@ END`$`$;
         S koji_follower 'ALTER SUBSCRIPTION kojistaging_koji ENABLE' | Out-Null
     }
 
-    It 'survives a kill during a refresh: live staging and the follower intact, the next refresh repairs and succeeds' {
+    It 'survives a kill at <Point> during a refresh: live staging and the follower intact, the next refresh repairs and succeeds' -ForEach @(
+        @{ Point = 'follower:Clone'; Repair = 'enabled subscription' }   # subscription paused, nothing cloned yet
+        @{ Point = 'follower:Sanitise'; Repair = 'drop' }                # clone made, subscription resumed
+    ) {
         $liveOid = S postgres "SELECT oid FROM pg_database WHERE datname = 'koji'"
         $liveEvent = S koji 'SELECT max(id) FROM events'
-        $dir = Join-Path $stg.Root 'kill'
+        $dir = Join-Path $stg.Root "kill-$($Point -replace ':', '-')"
         New-Item -ItemType Directory $dir | Out-Null
         $pause = Join-Path $dir 'paused'
         $script = Join-Path $dir 'refresh.ps1'
@@ -214,18 +220,21 @@ END`$`$;
         $psi = [System.Diagnostics.ProcessStartInfo]::new($cmd[0])
         foreach ($a in @($cmd | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $script)) { $psi.ArgumentList.Add($a) }
         $psi.Environment['KS_SRC'] = $src; $psi.Environment['KS_DST'] = $dst
-        $psi.Environment['KOJISTAGING_TEST_PAUSE_AT'] = 'follower:Sanitise'
+        $psi.Environment['KOJISTAGING_TEST_PAUSE_AT'] = $Point
         $psi.Environment['KOJISTAGING_TEST_PAUSE_FILE'] = $pause
         $p = [System.Diagnostics.Process]::Start($psi)
         Wait-FaultPause -PauseFile $pause -TimeoutSeconds 120 -Process $p | Should -BeTrue
         $p.Kill($true); $p.WaitForExit()
         S postgres "SELECT oid FROM pg_database WHERE datname = 'koji'" | Should -Be $liveOid
         S koji 'SELECT max(id) FROM events' | Should -Be $liveEvent
-        Write-ProdChanges 4
+        # the follower is intact: it exists and is still marked; after the repair it has every change of production
+        S koji_follower "SELECT count(*) FROM kojistaging_marker WHERE kind = 'follower'" | Should -Be '1'
+        $tag = if ($Point -eq 'follower:Clone') { 4 } else { 5 }
+        Write-ProdChanges $tag
         $r = Sync-KojiStagingDb -Source $src -Destination $dst -FromFollower -Confirm:$false
-        ($r.Repairs -join ' ') | Should -Match 'drop'
+        ($r.Repairs -join ' ') | Should -Match $Repair
         Assert-SameAsProd koji
-        S koji "SELECT count(*) FROM build WHERE id = 900004" | Should -Be '1'
+        S koji "SELECT count(*) FROM build WHERE id = 90000$tag" | Should -Be '1'
     }
 
     It 'detects a DDL change on production and says to run a full sync' {
