@@ -100,6 +100,9 @@ public sealed class FollowerBuilder
             catch (Exception cleanup) { log.LogWarning("Cleaning up failed: {Message}", cleanup.Message); }
             throw;
         }
+        // The launcher starts the apply worker moments after CREATE SUBSCRIPTION: report the state it reaches, not the gap.
+        for (var i = 0; i < 100 && (await FollowerSubscription.FindAsync(staging, names.FollowerDatabase, ct).ConfigureAwait(false))?.WorkerPid is null; i++)
+            await Task.Delay(100, ct).ConfigureAwait(false);
         scope.Progress.Report(new StagingProgress(1, $"Enable-KojiStagingFollower {server}/{names.FollowerDatabase}", "done", 100, Completed: true));
         var status = await FollowerStatusReader.ReadAsync(prod, staging, stagingCs, o, names, new FollowerBounds(), ct).ConfigureAwait(false);
         return status with { SetupDuration = sw.Elapsed };
