@@ -15,9 +15,9 @@
       (b)      pg_dump -Fd -j N + pg_restore -j N + koji-staging-reset.sql
     and the follower's steady-state lag while production takes a bounded insert load (-LoadSeconds of small
     transactions, loopback only). It prints the figures side by side with ratios to (b).
-    Not a test: run it by hand, e.g.  dotnet pwsh benchmarks/Measure-Follower.ps1 -Builds 10000, 40000
+    Not a test: run it by hand, e.g.  dotnet pwsh -Command "./benchmarks/Measure-Follower.ps1 -Builds 10000, 40000"
 #>
-param([int[]] $Builds = @(10000, 40000), [int] $Jobs = 2, [int] $LoadSeconds = 30, [int] $LoadRate = 200)
+param([ValidateRange(1000, 2000000)] [int[]] $Builds = @(10000, 40000), [int] $Jobs = 2, [int] $LoadSeconds = 30, [int] $LoadRate = 200)
 $ErrorActionPreference = 'Stop'
 $root = Resolve-Path (Join-Path $PSScriptRoot '..')
 Import-Module (Join-Path $root 'tests/pester/TestHelpers.psm1') -Force

@@ -74,15 +74,29 @@ Describe 'Get-KojiStagingFollowerSetup' {
         P "SELECT rolsuper FROM pg_roles WHERE rolname = '$role'" | Should -Be 'f'
     }
 
-    It 'leaves tables without a replica identity INSERT-only with -KeepReplicaIdentity' {
+    It 'proposes no replica identity change with -KeepReplicaIdentity, and still leaves secrets out' {
         $s = Get-KojiStagingFollowerSetup -Source (Get-KojiTestConnectionString -Pg $prod -Database koji_prod) -Destination "Host=x;Database=koji2" -KeepReplicaIdentity
-        # the DBA already gave tag_listing a replica identity above; a table with a secret column and no key stays INSERT-only
+        # (the planner's INSERT-only choices themselves are covered by PublicationPlannerTests)
         $s.Sql | Should -Not -Match 'ALTER TABLE'
         $s.LeftOutColumns | Should -Contain 'users.password'
     }
 }
 
 Describe 'Enable-KojiStagingFollower and Sync-KojiStagingDb -FromFollower' {
+    It 'changes nothing with -WhatIf, and refuses what it cannot do with stable error ids' {
+        $run = Invoke-KojiFreshPwsh -Script "Enable-KojiStagingFollower -Source '$src' -Destination '$dst' -WhatIf"
+        $run.ExitCode | Should -Be 0 -Because $run.Error
+        $run.Output | Should -Match 'What if:.*kojistaging_koji'
+        P 'SELECT count(*) FROM pg_replication_slots' | Should -Be '0'
+        S postgres "SELECT count(*) FROM pg_database WHERE datname = 'koji_follower'" | Should -Be '0'
+        # a follower name whose publication the DBA has not made: the role may not make it, so the SQL is given
+        { Enable-KojiStagingFollower -Source $src -Destination $dst -Name other -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'FollowerPublicationMissing,KojiStaging.Cmdlets.EnableKojiStagingFollowerCommand' -ExpectedMessage '*CREATE PUBLICATION "kojistaging_other"*'
+        { Sync-KojiStagingDb -Source $src -Destination $dst -FromFollower -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'FollowerMissing,KojiStaging.Cmdlets.SyncKojiStagingDbCommand'
+        P 'SELECT count(*) FROM pg_replication_slots' | Should -Be '0'
+    }
+
     It 'creates the follower while production writes during the initial copy, and a refresh has every change exactly once' {
         $dir = Join-Path $stg.Root 'enable'
         New-Item -ItemType Directory $dir | Out-Null
