@@ -95,6 +95,13 @@ Describe 'Enable-KojiStagingFollower and Sync-KojiStagingDb -FromFollower' {
         { Sync-KojiStagingDb -Source $src -Destination $dst -FromFollower -Confirm:$false -ErrorAction Stop } |
             Should -Throw -ErrorId 'FollowerMissing,KojiStaging.Cmdlets.SyncKojiStagingDbCommand'
         P 'SELECT count(*) FROM pg_replication_slots' | Should -Be '0'
+        # a koji_follower the module did not make is never replaced, not even with -Force
+        S postgres 'CREATE DATABASE koji_follower' | Out-Null
+        try {
+            { Enable-KojiStagingFollower -Source $src -Destination $dst -Force -Confirm:$false -ErrorAction Stop } |
+                Should -Throw -ErrorId 'FollowerDatabaseNotOurs,KojiStaging.Cmdlets.EnableKojiStagingFollowerCommand'
+            S postgres "SELECT count(*) FROM pg_database WHERE datname = 'koji_follower'" | Should -Be '1'
+        } finally { S postgres 'DROP DATABASE koji_follower' | Out-Null }
     }
 
     It 'creates the follower while production writes during the initial copy, and a refresh has every change exactly once' {
@@ -242,7 +249,7 @@ END`$`$;
         S postgres "SELECT oid FROM pg_database WHERE datname = 'koji'" | Should -Be $liveOid
         S koji 'SELECT max(id) FROM events' | Should -Be $liveEvent
         # the follower is intact: it exists and is still marked; after the repair it has every change of production
-        S koji_follower "SELECT count(*) FROM kojistaging_marker WHERE kind = 'follower'" | Should -Be '1'
+        S koji_follower "SELECT count(*) FROM kojistaging_marker WHERE kind = 'follower' AND details->>'state' = 'subscribed'" | Should -Be '1'
         $tag = if ($Point -eq 'follower:Clone') { 4 } else { 5 }
         Write-ProdChanges $tag
         $r = Sync-KojiStagingDb -Source $src -Destination $dst -FromFollower -Confirm:$false

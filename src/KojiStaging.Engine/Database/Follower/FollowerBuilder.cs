@@ -46,7 +46,10 @@ public sealed class FollowerBuilder
         await using var staging = await PgConnector.OpenAsync(stagingCs, "staging", ct).ConfigureAwait(false);
         var exists = await staging.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = @d)", new { d = names.FollowerDatabase }, cancellationToken: ct)).ConfigureAwait(false);
         var slotExists = await prod.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = @s)", new { s = names.Slot }, cancellationToken: ct)).ConfigureAwait(false);
-        if ((exists || slotExists) && !o.Force)
+        if (exists && !await FollowerRemover.IsFollowerAsync(stagingCs, names.FollowerDatabase, ct).ConfigureAwait(false))
+            throw new StagingException("FollowerDatabaseNotOurs", StagingErrorCategory.ResourceExists,
+                $"The database {names.FollowerDatabase} on {server} exists but has no follower marker: the module did not make it and will not replace it. Rename or drop it first, or pick another live name.", names.FollowerDatabase);
+                if ((exists || slotExists) && !o.Force)
             throw new StagingException("FollowerExists", StagingErrorCategory.ResourceExists,
                 $"A follower already exists ({(exists ? $"database {names.FollowerDatabase} on {server}" : "")}{(exists && slotExists ? ", " : "")}{(slotExists ? $"slot {names.Slot} on production" : "")}). Use -Force to re-create it.", names.FollowerDatabase);
         var what = new List<string>();
@@ -72,6 +75,12 @@ public sealed class FollowerBuilder
             var swapper = new GenerationSwapper(staging, stagingCs, live, log);
             await swapper.CreateAsync(names.FollowerDatabase, locale.enc, locale.collate, locale.ctype, ct).ConfigureAwait(false);
             created = true;
+            // Marked before anything is copied, so a follower left half-built by a kill is recognised as the module's and replaced by -Force.
+            await using (var fresh = await PgConnector.OpenAsync(PgConnectionFactory.WithDatabase(stagingCs, names.FollowerDatabase), "staging", ct).ConfigureAwait(false))
+            {
+                await StagingMarker.EnsureTableAsync(fresh).ConfigureAwait(false);
+                await StagingMarker.AppendAsync(fresh, "follower", o.Source.ToString(), null, new { state = "copying", slot = names.Slot, live }).ConfigureAwait(false);
+            }
             Phase("Creating the slot", 5);
             int syncedEvent;
             await using (var slot = await FollowerSlot.CreateAsync(sourceCs, names.Slot, ct).ConfigureAwait(false))
@@ -82,10 +91,9 @@ public sealed class FollowerBuilder
                 await InitialCopy.RunAsync(snapshot, sourceCs, PgConnectionFactory.WithDatabase(stagingCs, names.FollowerDatabase), o.ThrottleLimit, scope, Phase, ct).ConfigureAwait(false);
             }
             await using var follower = await PgConnector.OpenAsync(PgConnectionFactory.WithDatabase(stagingCs, names.FollowerDatabase), "staging", ct).ConfigureAwait(false);
-            await StagingMarker.EnsureTableAsync(follower).ConfigureAwait(false);
             await StagingMarker.AppendAsync(follower, "follower", o.Source.ToString(), syncedEvent, new
             {
-                slot = names.Slot, publications = plan.PublicationNames, subscription = names.Subscription, live,
+                state = "subscribed", slot = names.Slot, publications = plan.PublicationNames, subscription = names.Subscription, live,
                 insertOnly = plan.InsertOnly.Select(t => t.Table.DisplayName).ToArray(), unpublished = plan.Unpublished.Select(u => u.Table).ToArray(),
                 leftOut = plan.Tables.SelectMany(t => t.SecretColumns.Select(c => t.Table.Name + "." + c)).ToArray(),
             }).ConfigureAwait(false);

@@ -30,6 +30,16 @@ public sealed class FollowerRemover
         return await RemoveAsync(prod, staging, stagingCs, names, log, ct, dropPublications: true).ConfigureAwait(false) with { Server = $"{o.Destination.Host}:{o.Destination.Port}" };
     }
 
+    /// <summary>Whether the database carries the marker Enable-KojiStagingFollower writes first: only such a database is ever dropped as a follower.</summary>
+    public static async Task<bool> IsFollowerAsync(string stagingCs, string database, CancellationToken ct)
+    {
+        await using var conn = await PgConnector.OpenAsync(PgConnectionFactory.WithDatabase(stagingCs, database), "staging", ct).ConfigureAwait(false);
+        // Two statements: a query naming a table that does not exist fails when parsed, whatever guards it.
+        if (!await conn.ExecuteScalarAsync<bool>(new CommandDefinition($"SELECT to_regclass('public.{StagingMarker.Table}') IS NOT NULL", cancellationToken: ct)).ConfigureAwait(false)) return false;
+        return await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
+            $"SELECT EXISTS (SELECT 1 FROM public.{StagingMarker.Table} WHERE kind = 'follower')", cancellationToken: ct)).ConfigureAwait(false);
+    }
+
     public async Task<FollowerRemoval> RemoveAsync(NpgsqlConnection prod, NpgsqlConnection staging, string stagingCs, FollowerNames names, ILogger log, CancellationToken ct, bool dropPublications = false)
     {
         var sub = await FollowerSubscription.FindAsync(staging, names.FollowerDatabase, ct).ConfigureAwait(false);
@@ -61,7 +71,9 @@ public sealed class FollowerRemover
             foreach (var s in forDba) log.LogWarning("The role may not drop a publication; production's DBA must run: {Sql}", s);
         }
         var dbDropped = false;
-        if (dbExists)
+        if (dbExists && !await IsFollowerAsync(stagingCs, names.FollowerDatabase, ct).ConfigureAwait(false))
+            log.LogWarning("{Database} has no follower marker, so the module did not make it: it is left as it is", names.FollowerDatabase);
+        else if (dbExists)
         {
             var swapper = new GenerationSwapper(staging, stagingCs, names.Live, log);
             dbDropped = await swapper.DropAsync(names.FollowerDatabase, ct).ConfigureAwait(false);
