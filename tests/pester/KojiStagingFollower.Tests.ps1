@@ -127,7 +127,12 @@ Describe 'Enable-KojiStagingFollower and Sync-KojiStagingDb -FromFollower' {
         $p.WaitForExit(180000) | Should -BeTrue
         $out.Result | Should -Match 'ENABLED'
         Write-ProdChanges 2
-        $r = Sync-KojiStagingDb -Source $src -Destination $dst -FromFollower -Confirm:$false
+        $all = Sync-KojiStagingDb -Source $src -Destination $dst -FromFollower -Confirm:$false -Verbose 4>&1
+        $r = @($all | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] })[0]
+        $text = (($all | ForEach-Object { "$_" }) -join "`n") + ($r | Format-List * | Out-String) + (Get-KojiStagingFollower -Source $src -Destination $dst -WarningAction SilentlyContinue | Format-List * | Out-String)
+        $text | Should -Match 'Phase Clone'
+        $text | Should -Not -Match 'Follower-Pw-1'
+        $text | Should -Not -Match ([regex]::Escape($prod.Password))
         $r.Database | Should -Be 'koji'
         $r.SyncedEvent | Should -Be ([int] (P 'SELECT max(id) FROM events'))
         Assert-SameAsProd koji
@@ -192,6 +197,12 @@ END`$`$;
     }
 
     It 'changes nothing on production beyond the slot''s progress' {
+        $liveOid = S postgres "SELECT oid FROM pg_database WHERE datname = 'koji'"
+        $run = Invoke-KojiFreshPwsh -Script "Sync-KojiStagingDb -Source '$src' -Destination '$dst' -FromFollower -WhatIf"
+        $run.ExitCode | Should -Be 0 -Because $run.Error
+        $run.Output | Should -Match "What if:.*clone follower 'koji_follower'"
+        S postgres "SELECT oid FROM pg_database WHERE datname = 'koji'" | Should -Be $liveOid
+        S postgres "SELECT subenabled FROM pg_subscription" | Should -Be 't'
         $before = P "SELECT md5(string_agg(x, ',' ORDER BY x)) FROM (SELECT relname || ':' || n_tup_ins || ':' || n_tup_upd || ':' || n_tup_del AS x FROM pg_stat_user_tables) s"
         $pubs = P "SELECT string_agg(pubname || ':' || (SELECT count(*) FROM pg_publication_rel r WHERE r.prpubid = p.oid), ',' ORDER BY pubname) FROM pg_publication p"
         $slots = P "SELECT string_agg(slot_name, ',') FROM pg_replication_slots"
