@@ -34,6 +34,15 @@ public sealed class PgCluster : IDisposable
     /// <summary>The database holding the unchanged fixture; clone it with <see cref="CreateFixtureDatabase"/>.</summary>
     public const string FixtureTemplate = "koji_fixture_template";
 
+    /// <summary>
+    /// Settings for a cluster that publishes by logical replication (the follower's production side): logical WAL,
+    /// slots and WAL senders for the follower's slot, its walsender and the tests' own replication connections.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> LogicalPublisherSettings { get; } = new Dictionary<string, string>
+    {
+        ["wal_level"] = "logical", ["max_replication_slots"] = "10", ["max_wal_senders"] = "10", ["wal_sender_timeout"] = "'60s'",
+    };
+
     /// <param name="binDir">Server binaries of another major (tools/install-test-postgres.sh); default: Debian's newest.</param>
     public static PgCluster Start(IDictionary<string, string>? settings = null, string? binDir = null)
     {

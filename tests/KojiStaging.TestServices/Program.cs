@@ -5,7 +5,7 @@ namespace KojiStaging.TestServices;
 /// <summary>
 /// Starts a test service for Pester (or a person) and keeps it up until standard input closes.
 /// The first line written is JSON describing the service; everything is torn down on exit.
-///   pg [--fixture NAME] [--timezone ZONE] [--major N]   a PostgreSQL cluster; with --fixture, a database NAME holding the prod fixture
+///   pg [--fixture NAME] [--timezone ZONE] [--major N] [--logical]   a PostgreSQL cluster; with --fixture, a database NAME holding the prod fixture
 /// </summary>
 public static class Program
 {
@@ -47,7 +47,11 @@ public static class Program
     {
         // --timezone ZONE: the server's TimeZone (Koji before 1.22 stored event times in it);
         // --major N: a server of that major from tools/install-test-postgres.sh's cache instead of Debian's
-        var pg = PgCluster.Start(options.TryGetValue("timezone", out var zone) ? new Dictionary<string, string> { ["timezone"] = $"'{zone}'" } : null,
+        // --logical: wal_level = logical and slots, for the follower's production side
+        var settings = new Dictionary<string, string>();
+        if (options.TryGetValue("timezone", out var zone)) settings["timezone"] = $"'{zone}'";
+        if (options.ContainsKey("logical")) foreach (var (k, v) in PgCluster.LogicalPublisherSettings) settings[k] = v;
+        var pg = PgCluster.Start(settings.Count > 0 ? settings : null,
             options.TryGetValue("major", out var major) ? PgCluster.CachedBinDir(int.Parse(major)) : null);
         disposables.Add(pg);
         string? fixtureDb = null;

@@ -11,6 +11,8 @@ public static class PausePoints
 {
     public const string PointVariable = "KOJISTAGING_TEST_PAUSE_AT";
     public const string FileVariable = "KOJISTAGING_TEST_PAUSE_FILE";
+    /// <summary>When set, a paused engine goes on once this file exists (a test writes on production meanwhile) instead of waiting to be killed.</summary>
+    public const string ResumeVariable = "KOJISTAGING_TEST_RESUME_FILE";
 
     public static Task ReachedAsync(string point, CancellationToken ct)
     {
@@ -18,6 +20,12 @@ public static class PausePoints
         if (string.IsNullOrEmpty(target) || !string.Equals(target, point, StringComparison.Ordinal)) return Task.CompletedTask;
         if (Environment.GetEnvironmentVariable(FileVariable) is { Length: > 0 } file)
             File.AppendAllText(file, $"{point} {Environment.ProcessId}\n");
+        if (Environment.GetEnvironmentVariable(ResumeVariable) is { Length: > 0 } resume) return WaitForAsync(resume, ct);
         return Task.Delay(Timeout.Infinite, ct);
+    }
+
+    private static async Task WaitForAsync(string file, CancellationToken ct)
+    {
+        while (!File.Exists(file)) await Task.Delay(100, ct).ConfigureAwait(false);
     }
 }

@@ -85,6 +85,8 @@ public static class ResyncConfigReader
     public static readonly IReadOnlyDictionary<string, string> Strategies = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
         ["Sync"] = "Sync-KojiStagingDb",
+        // Sync-KojiStagingDb -FromFollower: a refresh cloned from the follower (Enable-KojiStagingFollower)
+        ["FollowerSync"] = "Sync-KojiStagingDb",
         ["SecondaryVolume"] = "Set-KojiSecondaryVolume",
         ["Snapshot"] = "New-NetAppSnapshot",
         ["Subset"] = "Copy-KojiSubset",
@@ -95,7 +97,7 @@ public static class ResyncConfigReader
     };
 
     /// <summary>Strategies that start a pipeline (no input unless the step says otherwise).</summary>
-    private static readonly HashSet<string> Sources = new(StringComparer.OrdinalIgnoreCase) { "Sync", "Subset", "FullCopy" };
+    private static readonly HashSet<string> Sources = new(StringComparer.OrdinalIgnoreCase) { "Sync", "FollowerSync", "Subset", "FullCopy" };
 
     private static readonly HashSet<string> TopKeys = new(StringComparer.OrdinalIgnoreCase) { "Name", "Description", "LockPath", "LogPath", "LogJournal", "Steps", "FailOn", "TopDir", "HistoryPath", "MetricsPath" };
     private static readonly HashSet<string> StepKeys = new(StringComparer.OrdinalIgnoreCase) { "Strategy", "Id", "Input" };
@@ -137,8 +139,9 @@ public static class ResyncConfigReader
             var parameters = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
             foreach (DictionaryEntry e in step)
                 if (!StepKeys.Contains(e.Key.ToString()!)) parameters[e.Key.ToString()!] = e.Value;
+            if (strategy == "FollowerSync") parameters.TryAdd("FromFollower", true);
             steps.Add(new ResyncStep(index, id, strategy, command, parameters, input));
-            if (strategy == "Sync") lastSync = id;
+            if (strategy is "Sync" or "FollowerSync") lastSync = id;
         }
         if (steps.Count == 0)
             throw Invalid("ResyncConfigMissingSteps", $"{sourcePath} has an empty Steps list.", sourcePath);

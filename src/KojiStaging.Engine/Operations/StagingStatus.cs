@@ -27,6 +27,8 @@ public sealed class StagingStatus
     public StagingSnapshotState[] Snapshots { get; init; } = Array.Empty<StagingSnapshotState>();
     /// <summary>Where snapshots were looked for ("overlay /var/lib/kojistaging/snapshots", "ontap host:443 svm svm1", "given (2)").</summary>
     public string[] SnapshotSources { get; init; } = Array.Empty<string>();
+    /// <summary>The live database's follower (Enable-KojiStagingFollower) when it has one and -Source is given: state and lag.</summary>
+    public Database.Follower.FollowerStatus? Follower { get; init; }
 }
 
 /// <summary>A Koji volume of the staging database and what the file system says about it.</summary>

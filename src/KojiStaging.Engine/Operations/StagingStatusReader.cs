@@ -41,6 +41,7 @@ public sealed class StagingStatusReader
 
         int? prodLast = null, behind = null, completedSince = null;
         DateTimeOffset? prodTime = null;
+        Database.Follower.FollowerStatus? follower = null;
         if (source is not null)
         {
             log.LogInformation("Reading production's last event from {Source} (read-only)", source);
@@ -57,6 +58,19 @@ public sealed class StagingStatusReader
             if (syncedTime is { } st)
                 completedSince = await prod.ExecuteScalarAsync<int>(new CommandDefinition(
                     "SELECT count(*)::int FROM build WHERE state = 1 AND completion_time > @st", new { st = st.UtcDateTime }, cancellationToken: ct)).ConfigureAwait(false);
+            try
+            {
+                var names = Database.Follower.FollowerNames.For(staging.Database);
+                if (await conn.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = @d)", new { d = names.FollowerDatabase }, cancellationToken: ct)).ConfigureAwait(false))
+                {
+                    var stagingCs = PgConnectionFactory.WithDatabase(staging.ConnectionString, "postgres");
+                    await using var admin = await PgConnector.OpenAsync(stagingCs, "staging", ct).ConfigureAwait(false);
+                    follower = await Database.Follower.FollowerStatusReader.ReadAsync(prod, admin, stagingCs,
+                        new Database.Follower.FollowerOptions { Source = source, Destination = staging }, names, new Database.Follower.FollowerBounds(), ct).ConfigureAwait(false);
+                    foreach (var w in follower.Warnings) log.LogWarning("Follower: {Warning}", w);
+                }
+            }
+            catch (Exception ex) when (ex is StagingException or PostgresException) { log.LogWarning("The follower's state could not be read: {Message}", ex.Message); }
         }
 
         var (snapshotStates, snapshotSources) = await new StagingSnapshotReader()
@@ -80,6 +94,7 @@ public sealed class StagingStatusReader
             Volumes = volumes,
             Snapshots = snapshotStates,
             SnapshotSources = snapshotSources,
+            Follower = follower,
         };
     }
 

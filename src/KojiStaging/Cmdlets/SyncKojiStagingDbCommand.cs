@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using KojiStaging.Completers;
 using KojiStaging.Engine.Database;
+using KojiStaging.Engine.Database.Follower;
 using KojiStaging.Engine.Database.Sync;
 using KojiStaging.Engine.Diagnostics;
 using KojiStaging.Infrastructure;
@@ -43,17 +44,29 @@ public sealed class SyncKojiStagingDbCommand : KojiStagingCmdlet
 
     [Parameter] public SwitchParameter Force { get; set; }
 
+    /// <summary>Clone the follower (Enable-KojiStagingFollower) instead of copying production: seconds instead of the whole database.</summary>
+    [Parameter] public SwitchParameter FromFollower { get; set; }
+
+    /// <summary>-FromFollower: how long to wait for the follower to apply production's WAL up to now.</summary>
+    [Parameter] public TimeSpan FollowerTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
     protected override void ProcessRecord()
     {
         var source = ToConnection(Source, SourceCredential, nameof(Source));
         var destination = ToConnection(Destination, DestinationCredential, nameof(Destination));
         var files = PostSyncSql.Select(p => SessionState.Path.GetUnresolvedProviderPathFromPSPath(p)).ToArray();
-        var result = RunEngine(scope => new DbSyncEngine().RunAsync(new DbSyncOptions
+        if (FromFollower && ValidateForeignKeys)
+            ThrowInvalidArgument("NotWithFromFollower", "-ValidateForeignKeys does not apply to -FromFollower: the clone keeps the follower's constraints.", nameof(ValidateForeignKeys));
+        var result = RunEngine(scope =>
         {
-            Source = source, Destination = destination, ThrottleLimit = ThrottleLimit, KeepGenerations = KeepGenerations,
-            ExcludeTableData = ExcludeTableData, SkipSanitize = SkipSanitize, PostSyncSql = files, SequenceOffset = SequenceOffset,
-            ValidateForeignKeys = ValidateForeignKeys, Force = Force, Approve = plan => Ask(scope, plan),
-        }, scope));
+            var options = new DbSyncOptions
+            {
+                Source = source, Destination = destination, ThrottleLimit = ThrottleLimit, KeepGenerations = KeepGenerations,
+                ExcludeTableData = ExcludeTableData, SkipSanitize = SkipSanitize, PostSyncSql = files, SequenceOffset = SequenceOffset,
+                ValidateForeignKeys = ValidateForeignKeys, Force = Force, Approve = plan => Ask(scope, plan),
+            };
+            return FromFollower ? new FollowerRefresher().RunAsync(options, FollowerTimeout, scope) : new DbSyncEngine().RunAsync(options, scope);
+        });
         if (result is not null) WriteObject(result);
     }
 

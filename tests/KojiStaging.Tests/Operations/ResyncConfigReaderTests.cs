@@ -32,6 +32,19 @@ public sealed class ResyncConfigReaderTests
         Assert.Equal("/tmp/kojistaging-weekly.lock", c.LockPath);
     }
 
+    [Fact]
+    public void FollowerSync_is_a_sync_from_the_follower_that_later_steps_take_as_input()
+    {
+        var c = ResyncConfigReader.Parse(Config(
+            Step(("Strategy", "followersync"), ("Id", "db"), ("Source", "service=prod"), ("Destination", "service=stg")),
+            Step(("Strategy", "Test"))), "/etc/kojistaging/daily.psd1", "/tmp");
+        Assert.Equal("FollowerSync", c.Steps[0].Strategy);
+        Assert.Equal("Sync-KojiStagingDb", c.Steps[0].Command);
+        Assert.Equal(true, c.Steps[0].Parameters["FromFollower"]);
+        Assert.Equal("None", c.Steps[0].Input);
+        Assert.Equal("db", c.Steps[1].Input);
+    }
+
     [Theory]
     [InlineData("ResyncUnknownStrategy", "Teleport", null)]
     [InlineData("ResyncConfigMissingStrategy", null, null)]

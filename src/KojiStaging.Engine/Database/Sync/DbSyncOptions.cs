@@ -36,8 +36,12 @@ public sealed record SyncPlan(
     /// <summary>What an interrupted earlier sync left, repaired before anything else (see StagingRecovery).</summary>
     public IReadOnlyList<string> Repairs { get; init; } = Array.Empty<string>();
 
+    /// <summary>What a refresh that copies nothing from production (-FromFollower) will do, said instead of the copy plan.</summary>
+    public string? Summary { get; init; }
+
     public string Describe()
     {
+        if (Summary is not null) return Summary;
         var lines = Repairs.Select(r => "repair: " + r).ToList();
         lines.AddRange(new[]
         {

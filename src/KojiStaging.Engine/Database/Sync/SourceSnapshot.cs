@@ -36,12 +36,15 @@ public sealed class SourceSnapshot : IAsyncDisposable
     public NpgsqlConnection Connection => _conn;
 
     /// <param name="sourceConnectionString">Must come from KojiDatabaseConnection.SourceConnectionString (read-only).</param>
-    public static async Task<SourceSnapshot> OpenAsync(string sourceConnectionString, CancellationToken ct)
+    /// <param name="importSnapshot">A snapshot to take instead of a new one: the one a logical slot exported (the follower's initial copy).</param>
+    public static async Task<SourceSnapshot> OpenAsync(string sourceConnectionString, CancellationToken ct, string? importSnapshot = null)
     {
         var conn = await PgConnector.OpenAsync(sourceConnectionString, "source", ct).ConfigureAwait(false);
         try
         {
             var tx = await conn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct).ConfigureAwait(false);
+            if (importSnapshot is not null)
+                await conn.ExecuteAsync(new CommandDefinition($"SET TRANSACTION SNAPSHOT {Ident.Literal(importSnapshot)}", transaction: tx, cancellationToken: ct)).ConfigureAwait(false);
             await conn.ExecuteAsync(new CommandDefinition("SET TRANSACTION READ ONLY", transaction: tx, cancellationToken: ct)).ConfigureAwait(false);
             var s = new SourceSnapshot(conn, tx, sourceConnectionString);
             s.SnapshotId = await conn.ExecuteScalarAsync<string>(new CommandDefinition("SELECT pg_export_snapshot()", transaction: tx, cancellationToken: ct)).ConfigureAwait(false)
