@@ -32,6 +32,9 @@ public sealed class StrategyEstimator
         var log = scope.Logger<StrategyEstimator>();
         var ct = scope.Cancellation;
         await using var conn = await PgConnector.OpenAsync(source.SourceConnectionString, "source", ct).ConfigureAwait(false);
+        if (!await KojiSchemaProbe.LooksLikeKojiAsync(conn, ct).ConfigureAwait(false))
+            throw new StagingException("SourceNotKoji", StagingErrorCategory.InvalidData,
+                $"The source {source} has no Koji tables (events, build, volume): it does not look like a Koji database.", source.ToString());
         scope.Progress.Report(new StagingProgress(1, "Comparing strategies", "reading production's sizes"));
         var dbBytes = await Scalar(conn, "SELECT pg_database_size(current_database())", ct);
         var builds = await Scalar(conn, "SELECT count(*) FROM build", ct);

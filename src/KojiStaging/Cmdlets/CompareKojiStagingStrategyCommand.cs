@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using KojiStaging.Completers;
 using KojiStaging.Engine.Database;
+using KojiStaging.Engine.Diagnostics;
 using KojiStaging.Engine.Operations;
 using KojiStaging.Infrastructure;
 
@@ -36,8 +37,9 @@ public sealed class CompareKojiStagingStrategyCommand : KojiStagingCmdlet
 
     protected override void ProcessRecord()
     {
-        var topDir = TopDir is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(TopDir);
-        if (topDir is not null && !Directory.Exists(topDir)) ThrowInvalidArgument("TopDirNotFound", $"The tree '{topDir}' does not exist.", topDir);
+        var topDir = TopDir is null ? null : ResolveDirectory(TopDir, nameof(TopDir));
+        if (topDir is not null && !Directory.Exists(topDir))
+            ThrowStaging(new StagingException("TopDirNotFound", StagingErrorCategory.ObjectNotFound, $"The tree '{topDir}' does not exist.", topDir));
         var (figures, estimates) = RunEngine(scope => new StrategyEstimator().EstimateAsync(Source, topDir, Tag, SampleBuilds, scope));
         WriteObject(estimates, enumerateCollection: true);
         if (IncludeFigures) WriteObject(figures);

@@ -20,7 +20,7 @@ public sealed class GetKojiLocalSnapshotCommand : KojiStagingCmdlet
 
     protected override void ProcessRecord()
     {
-        var root = GetUnresolvedProviderPathFromPSPath(Root);
+        var root = ResolveDirectory(Root, nameof(Root));
         foreach (var s in RunEngine(scope => new OverlaySnapshotProvider(root).ListAsync(Name, false, scope))) WriteObject(s);
     }
 }

@@ -106,9 +106,9 @@ public sealed class GetKojiStagingStatusCommand : KojiStagingCmdlet
 
     private void WriteStatus(IReadOnlyList<IWritableSnapshot>? given)
     {
-        var topDir = TopDir is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(TopDir);
+        var topDir = TopDir is null ? null : ResolveDirectory(TopDir, nameof(TopDir));
         var query = new StagingSnapshotQuery(
-            LocalSnapshotRoot is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(LocalSnapshotRoot),
+            LocalSnapshotRoot is null ? null : ResolveDirectory(LocalSnapshotRoot, nameof(LocalSnapshotRoot)),
             Cluster is null ? null : NetAppCmdlet.ConnectionOptions(Cluster, Credential, Certificate, SkipCertificateCheck),
             Svm, CloneName, Volume, NfsServer, given,
             new SnapshotRotation(RotateAtPercent ?? SnapshotRotation.DefaultSpaceUsedPercent, RotateAfter));

@@ -124,6 +124,26 @@ public abstract class KojiStagingCmdlet : PSCmdlet, IDisposable
         };
     }
 
+    /// <summary>A terminating error for a StagingException detected in the cmdlet itself (before any engine work).</summary>
+    protected void ThrowStaging(StagingException ex) => ThrowTerminatingError(ToErrorRecord(ex));
+
+    /// <summary>
+    /// The full path of a parameter that names a folder; a file there (or a file where one of its parents should be a
+    /// folder) is refused up front as PathNotDirectory, so no engine reaches it and nothing is created.
+    /// </summary>
+    protected string ResolveDirectory(string path, string parameter)
+    {
+        var full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+        for (var p = full; !string.IsNullOrEmpty(p); p = Path.GetDirectoryName(p))
+        {
+            if (Directory.Exists(p)) break;
+            if (File.Exists(p))
+                ThrowStaging(new StagingException("PathNotDirectory", StagingErrorCategory.InvalidArgument,
+                    p == full ? $"-{parameter} '{full}' is a file; it must name a folder." : $"-{parameter} '{full}' lies under '{p}', which is a file, not a folder.", full));
+        }
+        return full;
+    }
+
     /// <summary>A terminating error for bad input detected in the cmdlet itself.</summary>
     protected void ThrowInvalidArgument(string errorId, string message, object? target) =>
         ThrowTerminatingError(new ErrorRecord(new ArgumentException(message), errorId, ErrorCategory.InvalidArgument, target));
