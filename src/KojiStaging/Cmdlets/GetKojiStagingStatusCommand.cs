@@ -85,6 +85,9 @@ public sealed class GetKojiStagingStatusCommand : KojiStagingCmdlet
     [Parameter]
     public TimeSpan? RotateAfter { get; set; }
 
+    /// <summary>-Credential here is ONTAP's; PostgreSQL passwords come from the connection strings.</summary>
+    protected override string? PgCredentialParameter(string role) => null;
+
     protected override void BeginProcessing()
     {
         if (Cluster is null && OntapOnly.FirstOrDefault(MyInvocation.BoundParameters.ContainsKey) is { } name)

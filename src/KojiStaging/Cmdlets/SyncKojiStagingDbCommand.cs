@@ -43,6 +43,8 @@ public sealed class SyncKojiStagingDbCommand : KojiStagingCmdlet
 
     [Parameter] public SwitchParameter Force { get; set; }
 
+    protected override string? PgCredentialParameter(string role) => role == "source" ? "-SourceCredential" : "-DestinationCredential";
+
     protected override void ProcessRecord()
     {
         var source = ToConnection(Source, SourceCredential, nameof(Source));

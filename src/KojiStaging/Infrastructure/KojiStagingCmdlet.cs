@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
+using KojiStaging.Engine.Database;
 using KojiStaging.Engine.Diagnostics;
 
 namespace KojiStaging.Infrastructure;
@@ -83,6 +84,7 @@ public abstract class KojiStagingCmdlet : PSCmdlet, IDisposable
         catch (Exception ex)
         {
             var record = ToErrorRecord(ex);
+            NameCredentialParameter(record);
             session.WriteToSinks(LogSeverity.Error, MyInvocation.MyCommand?.Name ?? GetType().Name,
                 $"{record.FullyQualifiedErrorId}: {record.ErrorDetails?.Message ?? record.Exception.Message}");
             ThrowTerminatingError(record);
@@ -122,6 +124,22 @@ public abstract class KojiStagingCmdlet : PSCmdlet, IDisposable
         {
             ErrorDetails = new ErrorDetails(SecretRedactor.Redact(ex.Message)),
         };
+    }
+
+    /// <summary>
+    /// The PSCredential parameter of this cmdlet that supplies the password for a PostgreSQL login in
+    /// <paramref name="role"/> ("source", "staging", …), or null when the password can only come from the connection
+    /// string, PGPASSWORD or ~/.pgpass. By default a -Credential parameter is the staging login's.
+    /// </summary>
+    protected virtual string? PgCredentialParameter(string role) =>
+        role == "staging" && MyInvocation.MyCommand?.Parameters.ContainsKey("Credential") == true ? "-Credential" : null;
+
+    /// <summary>A refused login's hint names the parameter this cmdlet really has for that password.</summary>
+    private void NameCredentialParameter(ErrorRecord record)
+    {
+        if (record.Exception is not StagingException { ErrorId: "PgAuthenticationFailed" } se || se.Data[PgConnector.RoleKey] is not string role) return;
+        record.ErrorDetails = new ErrorDetails(record.ErrorDetails?.Message ?? SecretRedactor.Redact(se.Message))
+        { RecommendedAction = PgConnector.PasswordHint(PgCredentialParameter(role)) };
     }
 
     /// <summary>A terminating error for a StagingException detected in the cmdlet itself (before any engine work).</summary>

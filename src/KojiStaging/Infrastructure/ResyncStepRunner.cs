@@ -76,7 +76,7 @@ internal sealed class ResyncStepRunner
                 var message = Explain(record, ex, step);
                 errors.Add(message);
                 r.Status = "Failed";
-                _host.WriteError(new ErrorRecord(ex, "ResyncStepFailed", ErrorCategory.NotSpecified, step.Command)
+                _host.WriteError(new ErrorRecord(ex, "ResyncStepFailed", ErrorCategory.InvalidOperation, step.Command)
                 { ErrorDetails = new ErrorDetails($"Resync '{config.Name}' step {step.Index} ({step.Command}) failed: {message}") });
             }
             r.Duration = watch.Elapsed;

@@ -270,4 +270,17 @@ public sealed class OntapSnapshotProviderTests : IAsyncLifetime
         Assert.Contains(plan, c => c.StartsWith("POST /api/protocols/nfs/export-policies"));
         Assert.Contains(plan, c => c.Contains("/snapshots") && c.Contains("synced-event=166"));
     }
+
+    [Fact]
+    public async Task ONTAP_JSON_with_wrong_types_is_OntapProtocolError_not_a_raw_exception()
+    {
+        await Provider().CreateAsync(Request(), EngineScope.Silent());
+        Fault("list", "wrong_types");
+
+        var ex = await Assert.ThrowsAsync<OntapException>(() => Provider().ListAsync("svm1", null, null, includeForeign: true, EngineScope.Silent()));
+
+        Assert.Equal("OntapProtocolError", ex.ErrorId);
+        Assert.Equal(StagingErrorCategory.ProtocolError, ex.Category);
+        Assert.Contains("another shape", ex.Message);
+    }
 }
