@@ -31,6 +31,8 @@ INSERT INTO kojistaging_marker (kind, module_version, source, event_id) VALUES (
     Psql postgres 'CREATE DATABASE koji_bad_unmarked TEMPLATE koji_prod' | Out-Null
     Psql postgres 'CREATE DATABASE koji_bad_notkoji' | Out-Null
     Psql koji_bad_notkoji $marker | Out-Null
+    Psql postgres 'CREATE DATABASE koji_bad_nodefault TEMPLATE koji_prod' | Out-Null
+    Psql koji_bad_nodefault ($marker + "UPDATE volume SET name = 'DEFAULT_RENAMED' WHERE name = 'DEFAULT';") | Out-Null
     Psql postgres "CREATE ROLE kojistaging_other LOGIN CREATEDB PASSWORD 'other-pw'" | Out-Null
 
     $script:root = Join-Path ([IO.Path]::GetTempPath()) "kojistaging-badinput-$PID"
@@ -52,7 +54,8 @@ INSERT INTO kojistaging_marker (kind, module_version, source, event_id) VALUES (
     $script:historyRecord = [KojiStaging.Engine.Operations.ResyncHistoryRecord] @{ Name = 'r'; Status = 'Succeeded' }
     $script:connections = @{
         prod = Conn koji_prod; stg = Conn koji_bad_stg; unmarked = Conn koji_bad_unmarked; notkoji = Conn koji_bad_notkoji
-        subsetstg = Conn koji_bad_subset
+        subsetstg = Conn koji_bad_subset; nodefault = Conn koji_bad_nodefault
+        nodb = (Conn koji_prod).Replace('Database=koji_prod;', '')
     }
     $script:cmdletNames = (Get-Command -Module KojiStaging -CommandType Cmdlet).Name
 
@@ -129,6 +132,9 @@ Describe 'Bad input <Index>: <Cmdlet>, <Name>' -ForEach $rows {
         New-Item -ItemType Directory -Force $tmp | Out-Null
         Set-Content "$tmp/afile.txt" 'not a folder, not a schema'
         if ($Setup.Files) { foreach ($f in $Setup.Files.Keys) { New-Item -ItemType File -Force "$tmp/$f" -Value $Setup.Files[$f] | Out-Null } }
+        if ($Setup.Executables) {
+            foreach ($f in $Setup.Executables.Keys) { New-Item -ItemType File -Force "$tmp/$f" -Value $Setup.Executables[$f] | Out-Null; & chmod +x "$tmp/$f" }
+        }
         if ($Config) { Set-Content "$tmp/resync.psd1" (Expand $Config $tmp) }
         $watched = @($tmp, $src, $stgtop)
         $filesBefore = @(Listing $watched)
@@ -137,8 +143,11 @@ Describe 'Bad input <Index>: <Cmdlet>, <Name>' -ForEach $rows {
         $p = @{}
         foreach ($k in $Parameters.Keys) { $p[$k] = Value $Parameters[$k] $tmp }
         if ((Get-Command $Cmdlet).Parameters.ContainsKey('Confirm')) { $p.Confirm = $false }
+        $saved = @{}
+        if ($Environment) { foreach ($k in $Environment.Keys) { $saved[$k] = [Environment]::GetEnvironmentVariable($k); [Environment]::SetEnvironmentVariable($k, (Expand $Environment[$k] $tmp)) } }
         $err = $null
         try { & $Cmdlet @p -ErrorAction Stop | Out-Null } catch { $err = $_ }
+        finally { foreach ($k in $saved.Keys) { [Environment]::SetEnvironmentVariable($k, $saved[$k]) } }
 
         $err | Should -Not -BeNullOrEmpty -Because "$Cmdlet must refuse this input"
         $err.FullyQualifiedErrorId.Split(',')[0] | Should -Be $ErrorId -Because $err.Exception.Message
@@ -151,7 +160,7 @@ Describe 'Bad input <Index>: <Cmdlet>, <Name>' -ForEach $rows {
         UnknownParameters $hintText $Cmdlet | Should -BeNullOrEmpty
 
         @(Databases) | Should -Be $dbsBefore -Because 'a refused input creates and drops no database'
-        @(Listing $watched) | Should -Be $filesBefore -Because 'a refused input creates no file or folder'
+        if (-not $KeepsFiles) { @(Listing $watched) | Should -Be $filesBefore -Because 'a refused input creates no file or folder' }
         foreach ($a in @($Absent)) { if ($a) { Test-Path -LiteralPath (Expand $a $tmp) | Should -BeFalse } }
     }
 }
