@@ -181,3 +181,23 @@ Describe 'Hints name parameters that exist' {
         $unknown | Should -BeNullOrEmpty
     }
 }
+
+Describe 'A second, concurrent sync as a role without rights on live staging' {
+    It 'is refused as PgPermissionDenied (PermissionDenied), not a raw 42501, while the first runs' {
+        Import-Module (Join-Path $PSScriptRoot 'FaultHelpers.psm1') -Force
+        $live = Conn koji_bad_conc
+        Sync-KojiStagingDb -Source $connections.prod -Destination $live -Confirm:$false | Out-Null
+        $trial = Join-Path $root 'concurrent'
+        New-Item -ItemType Directory -Force $trial | Out-Null
+        $first = Start-FaultSync -Dir $trial -Environment @{ KS_SRC = $connections.prod; KS_DST = $live; KOJISTAGING_TEST_PAUSE_AT = 'phase:Data and indexes'; KOJISTAGING_TEST_PAUSE_FILE = "$trial/paused" }
+        try {
+            Wait-FaultPause -PauseFile "$trial/paused" -Process $first | Should -BeTrue -Because "the first sync pauses while it loads"
+            $err = { Sync-KojiStagingDb -Source $connections.prod -Destination (Conn koji_bad_conc kojistaging_other other-pw) -Confirm:$false -ErrorAction Stop } |
+                Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -BeLike 'PgPermissionDenied,*'
+            $err.CategoryInfo.Category | Should -Be 'PermissionDenied'
+            $err.Exception.Message | Should -Match 'permission denied'
+            $err.ErrorDetails.RecommendedAction | Should -Match 'owns the staging databases'
+        } finally { $first.Kill(); $first.WaitForExit() }
+    }
+}
