@@ -43,6 +43,13 @@ public sealed class StrategyEstimator
         var (signed, signedBytes) = await conn.QuerySingleAsync<(long, long)>(new CommandDefinition(SignedCopiesSql, cancellationToken: ct));
         long? subsetBytes = null, subsetBuilds = null;
         if (tags.Length > 0)
+        {
+            var known = (await conn.QueryAsync<string>(new CommandDefinition("SELECT name FROM tag", cancellationToken: ct))).ToList();
+            if (tags.FirstOrDefault(t => !known.Contains(t, StringComparer.Ordinal)) is { } unknown)
+                throw new StagingException("KojiTagNotFound", StagingErrorCategory.ObjectNotFound,
+                    $"Production has no tag '{unknown}'.{NearestNames.DidYouMean(unknown, known)}", unknown);
+        }
+        if (tags.Length > 0)
             (subsetBuilds, subsetBytes) = await conn.QuerySingleAsync<(long, long)>(new CommandDefinition("""
                 SELECT count(DISTINCT tl.build_id), coalesce(sum(r.size), 0)::bigint
                 FROM tag_listing tl JOIN tag t ON t.id = tl.tag_id JOIN rpminfo r ON r.build_id = tl.build_id
