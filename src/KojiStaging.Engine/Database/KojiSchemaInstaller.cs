@@ -40,6 +40,7 @@ public static class KojiSchemaInstaller
             var exists = await admin.ExecuteScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = @d)", new { d = destination.Database }).ConfigureAwait(false);
             if (!exists)
             {
+                Sync.GenerationNames.ValidateDatabaseName(destination.Database ?? "");
                 await admin.ExecuteAsync($"CREATE DATABASE \"{destination.Database.Replace("\"", "\"\"")}\"").ConfigureAwait(false);
                 created = true;
                 log.LogInformation("Created database {Database}", destination.Database);

@@ -40,7 +40,7 @@ public static class PgConnectionFactory
         catch (Exception ex) when (ex is ArgumentException or FormatException or KeyNotFoundException or UriFormatException)
         {
             throw new StagingException("ConnectionStringInvalid", StagingErrorCategory.InvalidArgument,
-                $"The connection string is not valid: {ex.Message}", inner: ex);
+                UnknownKeyMessage(connection) ?? $"The connection string is not valid: {ex.Message}", inner: ex);
         }
 
         ApplyEnvironmentDefaults(builder);
@@ -51,6 +51,26 @@ public static class PgConnectionFactory
         }
         if (string.IsNullOrEmpty(builder.ApplicationName)) builder.ApplicationName = ApplicationName;
         return builder;
+    }
+
+    /// <summary>Npgsql's keywords as it documents them (the DisplayName of each builder property: Host, Port, Username, …).</summary>
+    private static readonly Lazy<string[]> KnownKeys = new(() => typeof(NpgsqlConnectionStringBuilder).GetProperties()
+        .Select(p => p.GetCustomAttributes(typeof(System.ComponentModel.DisplayNameAttribute), true).OfType<System.ComponentModel.DisplayNameAttribute>().FirstOrDefault()?.DisplayName)
+        .OfType<string>().Distinct().ToArray());
+
+    /// <summary>"unknown key 'hots'. Did you mean 'Host'?" for the first key Npgsql does not know; null when every key is known.</summary>
+    private static string? UnknownKeyMessage(string connection)
+    {
+        var parsed = new System.Data.Common.DbConnectionStringBuilder();
+        try { parsed.ConnectionString = connection.Trim(); }
+        catch (ArgumentException) { return null; }
+        var known = new NpgsqlConnectionStringBuilder();
+        foreach (string key in parsed.Keys)
+        {
+            if (key.Equals("service", StringComparison.OrdinalIgnoreCase) || known.ContainsKey(key)) continue;
+            return $"The connection string has an unknown key '{key}'.{NearestNames.DidYouMean(key, KnownKeys.Value)}";
+        }
+        return null;
     }
 
     /// <summary>A connection string for reading production: every transaction is read-only on the server side.</summary>

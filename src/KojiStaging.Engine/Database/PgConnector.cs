@@ -26,6 +26,13 @@ public static class PgConnector
         }
     }
 
+    /// <summary>Exception.Data key holding the role words ("source", "staging", …) of a refused login, for the cmdlet's hint.</summary>
+    public const string RoleKey = "KojiStaging.PgRole";
+
+    /// <summary>Where the password may have come from; <paramref name="credentialParameter"/> is the cmdlet's own parameter for this role, if it has one.</summary>
+    public static string PasswordHint(string? credentialParameter) =>
+        $"Check the user name and the password ({(credentialParameter is null ? "" : credentialParameter + ", ")}the connection string, PGPASSWORD or ~/.pgpass).";
+
     public static StagingException Translate(Exception ex, string connectionString, string role)
     {
         var where = PgConnectionFactory.Describe(connectionString);
@@ -36,11 +43,12 @@ public static class PgConnector
             {
                 "28P01" or "28000" => new StagingException("PgAuthenticationFailed", StagingErrorCategory.AuthenticationError,
                     $"The {role} server refused the login ({where}): {pg.MessageText}", where, ex)
-                { RecommendedAction = "Check the user name and the password from -Credential, PGPASSWORD or ~/.pgpass." },
+                { RecommendedAction = PasswordHint(null), Data = { [RoleKey] = role } },
                 "3D000" => new StagingException("PgDatabaseNotFound", StagingErrorCategory.ObjectNotFound,
                     $"The {role} database does not exist ({where}).", where, ex),
                 "42501" => new StagingException("PgPermissionDenied", StagingErrorCategory.PermissionDenied,
-                    $"The {role} server denied a permission ({where}): {pg.MessageText}", where, ex),
+                    $"The {role} server denied a permission ({where}): {pg.MessageText}", where, ex)
+                { RecommendedAction = $"Connect as a role with the rights this needs on the {role} server (for staging: the role that owns the staging databases, see STAGING ROLE AND RECOVERY in Get-Help about_KojiStaging)." },
                 _ => new StagingException("PgError", StagingErrorCategory.InvalidOperation,
                     $"The {role} server reported {pg.SqlState}: {pg.MessageText} ({where})", where, ex),
             };

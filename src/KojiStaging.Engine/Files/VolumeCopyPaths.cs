@@ -30,7 +30,48 @@ internal static class VolumeCopyPaths
             throw Bad("DestinationInsideSource", $"The destination '{destination}' is inside the source '{source}'; the copy would copy itself.", o.Destination);
         if (IsInside(source, destination))
             throw Bad("SourceInsideDestination", $"The source '{source}' is inside the destination '{destination}'; -Delete or a copy would overwrite it.", o.Destination);
-        return (source, destination, NormalizeIncludes(o.Include));
+        RefusePseudoFilesystem(destination, o.Destination);
+        var includes = NormalizeIncludes(o.Include);
+        foreach (var include in includes)
+            if (include.Name is not null && NativeFs.TryLstat(Path.Join(source, include.Path)) is null)
+                throw new StagingException("IncludeNotFound", StagingErrorCategory.ObjectNotFound,
+                    $"-Include '{include.Path}' does not exist in the source '{source}'; nothing was copied or created.{NearIn(source, include)}", include.Path);
+        return (source, destination, includes);
+    }
+
+    /// <summary>" Did you mean …?" from the names in the deepest existing folder on the include's way.</summary>
+    private static string NearIn(string source, IncludedEntry include)
+    {
+        var segments = include.Path.Split('/');
+        var dir = source;
+        var i = 0;
+        while (i < segments.Length - 1 && Directory.Exists(Path.Join(dir, segments[i]))) dir = Path.Join(dir, segments[i++]);
+        var prefix = string.Join('/', segments.Take(i));
+        try
+        {
+            var names = Directory.EnumerateFileSystemEntries(dir).Select(e => prefix.Length == 0 ? Path.GetFileName(e) : $"{prefix}/{Path.GetFileName(e)}");
+            return NearestNames.DidYouMean(string.Join('/', segments.Take(i + 1)), names);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return ""; }
+    }
+
+    /// <summary>Kernel pseudo filesystems hold no ordinary files: refuse them before the destination is created.</summary>
+    private static void RefusePseudoFilesystem(string destination, string given)
+    {
+        string? fs;
+        try { fs = MountTable.Read().Find(DeepestExisting(destination))?.FsType; }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return; }
+        if (fs is "proc" or "sysfs" or "cgroup" or "cgroup2" or "devpts" or "debugfs" or "tracefs" or "securityfs" or "pstore" or "bpf" or "configfs" or "efivarfs" or "mqueue" or "binfmt_misc")
+            throw new StagingException("DestinationFilesystemUnsupported", StagingErrorCategory.InvalidArgument,
+                $"The destination '{given}' is on a {fs} filesystem, which holds no ordinary files; nothing was created.", given)
+            { RecommendedAction = "Give -Destination a folder on the staging filesystem (for example /mnt/koji-stg)." };
+    }
+
+    private static string DeepestExisting(string path)
+    {
+        var p = path;
+        while (p.Length > 1 && NativeFs.TryLstat(p) is null) p = Path.GetDirectoryName(p) ?? "/";
+        return p;
     }
 
     private static bool IsInside(string path, string root) => path.StartsWith(root == "/" ? "/" : root + "/", StringComparison.Ordinal);

@@ -27,7 +27,7 @@ public static class VolumeMarker
         var entries = new List<FsEntry>();
         NativeFs.ReadDirectory(destination, entries);
         if (entries.Count == 0) return;
-        throw new StagingException("DestinationNotStaging", StagingErrorCategory.InvalidOperation,
+        throw new StagingException("DestinationNotStaging", StagingErrorCategory.SecurityError,
             $"The destination '{destination}' is not empty and has no staging marker ({FileName}); refusing to write into a tree that may not be staging.",
             destination)
         { RecommendedAction = "Check the path; if it really is the staging tree, run again with -Force (the tree is then marked)." };

@@ -106,7 +106,7 @@ public static class ResyncConfigReader
     {
         foreach (var key in data.Keys.Cast<object>().Select(k => k.ToString()!))
             if (!TopKeys.Contains(key))
-                throw Invalid("ResyncConfigUnknownKey", $"Unknown key '{key}' in {sourcePath}. Allowed: {string.Join(", ", TopKeys)}.", sourcePath);
+                throw Invalid("ResyncConfigUnknownKey", $"Unknown key '{key}' in {sourcePath}.{NearestNames.DidYouMean(key, TopKeys)} Allowed: {string.Join(", ", TopKeys)}.", sourcePath);
         var name = Get(data, "Name") as string ?? Path.GetFileNameWithoutExtension(sourcePath);
         if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z0-9][A-Za-z0-9_.-]*$"))
             throw Invalid("ResyncConfigInvalidName", $"Name '{name}' in {sourcePath} may contain letters, digits, '.', '_' and '-' only (it names the lock, the log and the systemd unit).", sourcePath);
@@ -124,7 +124,7 @@ public static class ResyncConfigReader
             if (Get(step, "Strategy") is not string strategy || strategy.Length == 0)
                 throw Invalid("ResyncConfigMissingStrategy", $"Step {index} in {sourcePath} has no Strategy. Known strategies: {string.Join(", ", Strategies.Keys)}.", sourcePath);
             if (!Strategies.TryGetValue(strategy, out var command))
-                throw Invalid("ResyncUnknownStrategy", $"Step {index} in {sourcePath}: unknown strategy '{strategy}'. Known strategies: {string.Join(", ", Strategies.Keys)}.", sourcePath);
+                throw Invalid("ResyncUnknownStrategy", $"Step {index} in {sourcePath}: unknown strategy '{strategy}'.{NearestNames.DidYouMean(strategy, Strategies.Keys)} Known strategies: {string.Join(", ", Strategies.Keys)}.", sourcePath);
             strategy = Strategies.Keys.First(k => k.Equals(strategy, StringComparison.OrdinalIgnoreCase));
             var id = Get(step, "Id") as string ?? index.ToString();
             if (!ids.Add(id)) throw Invalid("ResyncConfigDuplicateId", $"Step {index} in {sourcePath}: Id '{id}' is used twice.", sourcePath);

@@ -22,12 +22,24 @@ public sealed class ResyncLock : IDisposable
 
     public static ResyncLock Acquire(string path)
     {
-        var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
         FileStream stream;
         try
         {
+            var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
+            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
             stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new StagingException("LockPathDenied", StagingErrorCategory.PermissionDenied,
+                $"The resync lock {path} cannot be created: {ex.Message}; this run did nothing.", path, ex)
+            { RecommendedAction = "Give LockPath in a folder this account may write (the default is under /run/kojistaging or the temp folder)." };
+        }
+        catch (IOException ex) when (ex is FileNotFoundException or DirectoryNotFoundException || Directory.Exists(path) || IsSpecialFilesystem(path))
+        {
+            throw new StagingException("LockPathInvalid", StagingErrorCategory.InvalidArgument,
+                $"The resync lock {path} cannot be created there ({ex.Message}); this run did nothing.", path, ex)
+            { RecommendedAction = "Give LockPath as a file in an ordinary writable folder." };
         }
         catch (IOException ex) when (ex is not FileNotFoundException and not DirectoryNotFoundException)
         {
@@ -42,6 +54,13 @@ public sealed class ResyncLock : IDisposable
         try { File.WriteAllText(HolderPath(path), $"pid {Environment.ProcessId} since {DateTimeOffset.UtcNow:u}\n"); }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
         return new ResyncLock(stream, path);
+    }
+
+    /// <summary>/proc and /sys take no ordinary files: a lock there fails with an IOException that is not "busy".</summary>
+    private static bool IsSpecialFilesystem(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        return full.StartsWith("/proc/", StringComparison.Ordinal) || full.StartsWith("/sys/", StringComparison.Ordinal);
     }
 
     private static string HolderPath(string path) => path + ".holder";

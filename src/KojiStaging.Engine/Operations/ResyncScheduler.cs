@@ -59,7 +59,7 @@ public sealed class ResyncScheduler
     {
         var psi = new ProcessStartInfo("systemctl") { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi) ?? throw new StagingException("SystemctlFailed", StagingErrorCategory.NotInstalled, "systemctl could not be started.");
+        using var p = Process.Start(psi) ?? throw new StagingException("SystemctlFailed", StagingErrorCategory.InvalidOperation, "systemctl could not be started.");
         var err = await p.StandardError.ReadToEndAsync(ct).ConfigureAwait(false);
         await p.WaitForExitAsync(ct).ConfigureAwait(false);
         if (p.ExitCode != 0)

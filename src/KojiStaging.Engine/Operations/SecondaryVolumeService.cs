@@ -59,6 +59,9 @@ public sealed class SecondaryVolumeService
 
         await using var conn = await PgConnector.OpenAsync(r.Connection.ConnectionString, "staging", ct);
         await StagingTargetGuard.EnsureStagingAsync(conn, r.Connection.ConnectionString, r.Connection.ToString(), log, ct);
+        if (!await KojiSchemaProbe.LooksLikeKojiAsync(conn, ct))
+            throw new StagingException("DatabaseNotKoji", StagingErrorCategory.InvalidData,
+                $"{r.Connection} has no Koji tables (events, build, volume): it is not a Koji database, so it has no volumes to set.", r.Connection.ToString());
         var synced = r.SyncedEvent ?? (await StagingSyncPoint.ResolveAsync(conn)).EventId;
         log.LogInformation("Synced event {Event}", synced);
 

@@ -25,6 +25,9 @@ public sealed class StagingStatusReader
         snapshots.Validate();
         log.LogInformation("Reading staging status from {Staging}", staging);
         await using var conn = await PgConnector.OpenAsync(staging.ConnectionString, "staging", ct).ConfigureAwait(false);
+        if (!await KojiSchemaProbe.LooksLikeKojiAsync(conn, ct).ConfigureAwait(false))
+            throw new StagingException("DatabaseNotKoji", StagingErrorCategory.InvalidData,
+                $"{staging} has no Koji tables (events, build, volume): it is not a Koji database, so it has no staging status.", staging.ToString());
         var markers = await StagingMarker.ReadAsync(conn).ConfigureAwait(false);
         var synced = markers.LastOrDefault(m => m.Kind == "sync" && m.EventId is not null)
                      ?? markers.LastOrDefault(m => m.EventId is not null);

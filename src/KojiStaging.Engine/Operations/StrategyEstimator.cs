@@ -32,6 +32,9 @@ public sealed class StrategyEstimator
         var log = scope.Logger<StrategyEstimator>();
         var ct = scope.Cancellation;
         await using var conn = await PgConnector.OpenAsync(source.SourceConnectionString, "source", ct).ConfigureAwait(false);
+        if (!await KojiSchemaProbe.LooksLikeKojiAsync(conn, ct).ConfigureAwait(false))
+            throw new StagingException("SourceNotKoji", StagingErrorCategory.InvalidData,
+                $"The source {source} has no Koji tables (events, build, volume): it does not look like a Koji database.", source.ToString());
         scope.Progress.Report(new StagingProgress(1, "Comparing strategies", "reading production's sizes"));
         var dbBytes = await Scalar(conn, "SELECT pg_database_size(current_database())", ct);
         var builds = await Scalar(conn, "SELECT count(*) FROM build", ct);
@@ -39,6 +42,13 @@ public sealed class StrategyEstimator
         var archiveBytes = await Scalar(conn, "SELECT coalesce(sum(size), 0)::bigint FROM archiveinfo", ct);
         var (signed, signedBytes) = await conn.QuerySingleAsync<(long, long)>(new CommandDefinition(SignedCopiesSql, cancellationToken: ct));
         long? subsetBytes = null, subsetBuilds = null;
+        if (tags.Length > 0)
+        {
+            var known = (await conn.QueryAsync<string>(new CommandDefinition("SELECT name FROM tag", cancellationToken: ct))).ToList();
+            if (tags.FirstOrDefault(t => !known.Contains(t, StringComparer.Ordinal)) is { } unknown)
+                throw new StagingException("KojiTagNotFound", StagingErrorCategory.ObjectNotFound,
+                    $"Production has no tag '{unknown}'.{NearestNames.DidYouMean(unknown, known)}", unknown);
+        }
         if (tags.Length > 0)
             (subsetBuilds, subsetBytes) = await conn.QuerySingleAsync<(long, long)>(new CommandDefinition("""
                 SELECT count(DISTINCT tl.build_id), coalesce(sum(r.size), 0)::bigint

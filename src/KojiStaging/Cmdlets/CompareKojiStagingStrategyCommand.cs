@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using KojiStaging.Completers;
 using KojiStaging.Engine.Database;
+using KojiStaging.Engine.Diagnostics;
 using KojiStaging.Engine.Operations;
 using KojiStaging.Infrastructure;
 
@@ -36,7 +37,7 @@ public sealed class CompareKojiStagingStrategyCommand : KojiStagingCmdlet
 
     protected override void ProcessRecord()
     {
-        var topDir = TopDir is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(TopDir);
+        var topDir = TopDir is null ? null : ResolveDirectory(TopDir, nameof(TopDir));
         if (topDir is not null && !Directory.Exists(topDir))
         {
             WriteItemError("TopDirNotFound", ErrorCategory.ObjectNotFound, $"The tree '{topDir}' does not exist.", topDir);

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using KojiStaging.Completers;
 using KojiStaging.Engine.Database;
 using KojiStaging.Engine.Files;
+using KojiStaging.Engine.Diagnostics;
 using KojiStaging.Engine.Koji.Hub;
 using KojiStaging.Engine.Koji.Subset;
 using KojiStaging.Infrastructure;
@@ -60,6 +61,11 @@ public sealed class CopyKojiSubsetCommand : KojiStagingCmdlet
 
     protected override void EndProcessing()
     {
+        try { KojiHubClient.ParseHubUrl(Hub.OriginalString); }
+        catch (StagingException ex) { ThrowStaging(ex); }
+        if (ParameterSetName == "TopUrl" && !(TopUrl.IsAbsoluteUri && (TopUrl.Scheme == Uri.UriSchemeHttp || TopUrl.Scheme == Uri.UriSchemeHttps)))
+            ThrowStaging(new StagingException("TopUrlInvalid", StagingErrorCategory.InvalidArgument,
+                $"-TopUrl '{TopUrl.OriginalString}' is not an http(s) URL of prod's files (e.g. https://kojipkgs.example.org/kojifiles).", TopUrl.OriginalString));
         var whatIf = !ShouldProcess($"{Destination} and {TopDir}", $"Copy Koji tags {string.Join(", ", _tags)} from {Hub.GetLeftPart(UriPartial.Path)}");
         var destination = Destination.WithCredential(Credential?.GetNetworkCredential());
         var options = new SubsetOptions
@@ -73,8 +79,8 @@ public sealed class CopyKojiSubsetCommand : KojiStagingCmdlet
             return await new CopyKojiSubsetEngine().RunAsync(new CopyKojiSubsetRequest
             {
                 HubDisplay = hub.HubDisplay, HubClient = hub, TopUrl = ParameterSetName == "TopUrl" ? TopUrl : null,
-                SourceTopDir = ParameterSetName == "SourceTopDir" ? GetUnresolvedProviderPathFromPSPath(SourceTopDir) : null,
-                Destination = destination, TopDir = GetUnresolvedProviderPathFromPSPath(TopDir), Options = options,
+                SourceTopDir = ParameterSetName == "SourceTopDir" ? ResolveDirectory(SourceTopDir, nameof(SourceTopDir)) : null,
+                Destination = destination, TopDir = ResolveDirectory(TopDir, nameof(TopDir)), Options = options,
                 ThrottleLimit = ThrottleLimit, LinkMode = LinkMode, WhatIf = whatIf,
             }, scope).ConfigureAwait(false);
         });

@@ -20,7 +20,7 @@ public sealed class GetKojiLocalSnapshotCommand : KojiStagingCmdlet
 
     protected override void ProcessRecord()
     {
-        var root = GetUnresolvedProviderPathFromPSPath(Root);
+        var root = ResolveDirectory(Root, nameof(Root));
         if (TryRunEngine(scope => new OverlaySnapshotProvider(root).ListAsync(Name, false, scope), root, out var list))
             foreach (var s in list) WriteObject(s);
     }

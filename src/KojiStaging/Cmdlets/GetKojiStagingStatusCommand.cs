@@ -85,6 +85,9 @@ public sealed class GetKojiStagingStatusCommand : KojiStagingCmdlet
     [Parameter]
     public TimeSpan? RotateAfter { get; set; }
 
+    /// <summary>-Credential here is ONTAP's; PostgreSQL passwords come from the connection strings.</summary>
+    protected override string? PgCredentialParameter(string role) => null;
+
     protected override void BeginProcessing()
     {
         if (Cluster is null && OntapOnly.FirstOrDefault(MyInvocation.BoundParameters.ContainsKey) is { } name)
@@ -106,9 +109,9 @@ public sealed class GetKojiStagingStatusCommand : KojiStagingCmdlet
 
     private void WriteStatus(IReadOnlyList<IWritableSnapshot>? given)
     {
-        var topDir = TopDir is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(TopDir);
+        var topDir = TopDir is null ? null : ResolveDirectory(TopDir, nameof(TopDir));
         var query = new StagingSnapshotQuery(
-            LocalSnapshotRoot is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(LocalSnapshotRoot),
+            LocalSnapshotRoot is null ? null : ResolveDirectory(LocalSnapshotRoot, nameof(LocalSnapshotRoot)),
             Cluster is null ? null : NetAppCmdlet.ConnectionOptions(Cluster, Credential, Certificate, SkipCertificateCheck),
             Svm, CloneName, Volume, NfsServer, given,
             new SnapshotRotation(RotateAtPercent ?? SnapshotRotation.DefaultSpaceUsedPercent, RotateAfter));

@@ -42,6 +42,12 @@ public sealed class InvokeKojiStagingResyncCommand : KojiStagingCmdlet
         var previous = CurrentLogOptions();
         var options = LogOptions.FromValues(LogPath is not null ? Resolve(LogPath) : config.LogPath is not null ? Resolve(config.LogPath) : previous.FilePath,
             config.LogJournal || previous.Journal, previous.MinimumLevel);
+        if (options.FilePath is { } logFile && Directory.Exists(logFile))
+        {
+            SetExitCode((int)ResyncStatus.ConfigInvalid);
+            ThrowStaging(new StagingException("LogPathInvalid", StagingErrorCategory.InvalidArgument,
+                $"The log path '{logFile}' is a folder; give a log file (for example {System.IO.Path.Combine(logFile, config.Name + ".log")}). This run did nothing.", logFile));
+        }
         var log = new RunLog(options, "Resync");
         var result = new ResyncResult
         {
@@ -51,6 +57,13 @@ public sealed class InvokeKojiStagingResyncCommand : KojiStagingCmdlet
         var watch = Stopwatch.StartNew();
         ResyncLock held;
         try { held = ResyncLock.Acquire(config.LockPath); }
+        catch (StagingException ex) when (ex.ErrorId != "ResyncLocked")
+        {
+            log.Write(LogSeverity.Error, $"Resync '{config.Name}' not started: {ex.ErrorId}: {ex.Message}");
+            SetExitCode((int)ResyncStatus.ConfigInvalid);
+            ThrowStaging(ex);
+            throw; // not reached
+        }
         catch (StagingException ex)
         {
             log.Write(LogSeverity.Warning, $"Resync '{config.Name}' not started: {ex.Message}");

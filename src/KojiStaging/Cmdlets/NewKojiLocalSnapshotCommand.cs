@@ -34,7 +34,7 @@ public sealed class NewKojiLocalSnapshotCommand : KojiStagingCmdlet
 
     protected override void ProcessRecord()
     {
-        var root = GetUnresolvedProviderPathFromPSPath(Root);
+        var root = ResolveDirectory(Root, nameof(Root));
         var source = GetUnresolvedProviderPathFromPSPath(Source);
         var path = Path is null ? null : GetUnresolvedProviderPathFromPSPath(Path);
         var mountAt = path ?? System.IO.Path.Combine(root, Name, "merged");

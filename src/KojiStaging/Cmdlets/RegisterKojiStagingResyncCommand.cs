@@ -78,7 +78,7 @@ public sealed class RegisterKojiStagingResyncCommand : KojiStagingCmdlet
                 WriteWarning("'nobody' is shared by unrelated daemons (systemd says: not safe); give the resync a dedicated account such as koji.");
             var module = Module ?? ScheduleHost.ModuleImport(this);
             var request = new ScheduleRequest(config.Name, configPath, Schedule, module, new[] { PwshPath }, Cron,
-                UnitDirectory is null ? ScheduleHost.DefaultDirectory(Cron) : SessionState.Path.GetUnresolvedProviderPathFromPSPath(UnitDirectory), User)
+                UnitDirectory is null ? ScheduleHost.DefaultDirectory(Cron) : ResolveDirectory(UnitDirectory, nameof(UnitDirectory)), User)
             {
                 WritablePaths = config.WrittenPaths().Where(System.IO.Path.IsPathRooted).ToArray(),
                 OnFailure = OnFailure, Timeout = Timeout, MailTo = MailTo,

@@ -27,7 +27,7 @@ public sealed class RemoveKojiLocalSnapshotCommand : KojiStagingCmdlet
 
     protected override void ProcessRecord()
     {
-        var root = GetUnresolvedProviderPathFromPSPath(Root);
+        var root = ResolveDirectory(Root, nameof(Root));
         if (!ShouldProcess($"Unmount local snapshot '{Name}' and delete {System.IO.Path.Combine(root, Name)} (everything written into it)",
                 $"Remove local snapshot '{Name}'? Anything staging wrote into it is lost.", "Remove-KojiLocalSnapshot"))
             return;

@@ -58,7 +58,7 @@ public sealed class SetKojiSecondaryVolumeCommand : KojiStagingCmdlet
             connection,
             MyInvocation.BoundParameters.ContainsKey(nameof(SyncedEvent)) ? SyncedEvent : null,
             Name,
-            GetUnresolvedProviderPathFromPSPath(TopDir),
+            ResolveDirectory(TopDir, nameof(TopDir)),
             Path is null ? null : GetUnresolvedProviderPathFromPSPath(Path),
             AllowWritable, CompatLinks, SampleSize);
         var result = RunEngine(scope => new SecondaryVolumeService().RunAsync(request, HostConfirmation.For(this, scope), scope));

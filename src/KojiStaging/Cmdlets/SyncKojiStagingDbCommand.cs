@@ -50,6 +50,8 @@ public sealed class SyncKojiStagingDbCommand : KojiStagingCmdlet
     /// <summary>-FromFollower: how long to wait for the follower to apply production's WAL up to now.</summary>
     [Parameter] public TimeSpan FollowerTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
+    protected override string? PgCredentialParameter(string role) => role == "source" ? "-SourceCredential" : "-DestinationCredential";
+
     protected override void ProcessRecord()
     {
         var source = ToConnection(Source, SourceCredential, nameof(Source));

@@ -46,7 +46,7 @@ public sealed class TestKojiStagingCommand : KojiStagingCmdlet
     {
         var request = new StagingHealthRequest(
             Connection.WithCredential(Credential?.GetNetworkCredential()),
-            GetUnresolvedProviderPathFromPSPath(TopDir),
+            ResolveDirectory(TopDir, nameof(TopDir)),
             ComposeDir is null ? null : GetUnresolvedProviderPathFromPSPath(ComposeDir),
             ProdConnection, SampleSize, MaxSyncAge);
         var results = new List<StagingCheckResult>();

@@ -37,7 +37,7 @@ public sealed class UnregisterKojiStagingResyncCommand : KojiStagingCmdlet
     protected override void ProcessRecord()
     {
         var name = ParameterSetName == "Path" ? ScheduleHost.ConfigName(this, SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path)) : Name;
-        var dir = UnitDirectory is null ? ScheduleHost.DefaultDirectory(Cron) : SessionState.Path.GetUnresolvedProviderPathFromPSPath(UnitDirectory);
+        var dir = UnitDirectory is null ? ScheduleHost.DefaultDirectory(Cron) : ResolveDirectory(UnitDirectory, nameof(UnitDirectory));
         var files = ResyncScheduler.FilesOf(name, Cron, dir).Where(File.Exists).ToArray();
         if (files.Length == 0)
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
+using KojiStaging.Engine.Database;
 using KojiStaging.Engine.Diagnostics;
 
 namespace KojiStaging.Infrastructure;
@@ -106,6 +107,7 @@ public abstract class KojiStagingCmdlet : PSCmdlet, IDisposable
         catch (Exception ex)
         {
             var record = ToErrorRecord(ex, target);
+            NameCredentialParameter(record);
             session.WriteToSinks(LogSeverity.Error, MyInvocation.MyCommand?.Name ?? GetType().Name,
                 $"{record.FullyQualifiedErrorId}: {record.ErrorDetails?.Message ?? record.Exception.Message}");
             if (!perItem) ThrowTerminatingError(record);
@@ -147,6 +149,42 @@ public abstract class KojiStagingCmdlet : PSCmdlet, IDisposable
         {
             ErrorDetails = new ErrorDetails(SecretRedactor.Redact(ex.Message)),
         };
+    }
+
+    /// <summary>
+    /// The PSCredential parameter of this cmdlet that supplies the password for a PostgreSQL login in
+    /// <paramref name="role"/> ("source", "staging", …), or null when the password can only come from the connection
+    /// string, PGPASSWORD or ~/.pgpass. By default a -Credential parameter is the staging login's.
+    /// </summary>
+    protected virtual string? PgCredentialParameter(string role) =>
+        role == "staging" && MyInvocation.MyCommand?.Parameters.ContainsKey("Credential") == true ? "-Credential" : null;
+
+    /// <summary>A refused login's hint names the parameter this cmdlet really has for that password.</summary>
+    private void NameCredentialParameter(ErrorRecord record)
+    {
+        if (record.Exception is not StagingException { ErrorId: "PgAuthenticationFailed" } se || se.Data[PgConnector.RoleKey] is not string role) return;
+        record.ErrorDetails = new ErrorDetails(record.ErrorDetails?.Message ?? SecretRedactor.Redact(se.Message))
+        { RecommendedAction = PgConnector.PasswordHint(PgCredentialParameter(role)) };
+    }
+
+    /// <summary>A terminating error for a StagingException detected in the cmdlet itself (before any engine work).</summary>
+    protected void ThrowStaging(StagingException ex) => ThrowTerminatingError(ToErrorRecord(ex));
+
+    /// <summary>
+    /// The full path of a parameter that names a folder; a file there (or a file where one of its parents should be a
+    /// folder) is refused up front as PathNotDirectory, so no engine reaches it and nothing is created.
+    /// </summary>
+    protected string ResolveDirectory(string path, string parameter)
+    {
+        var full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+        for (var p = full; !string.IsNullOrEmpty(p); p = Path.GetDirectoryName(p))
+        {
+            if (Directory.Exists(p)) break;
+            if (File.Exists(p))
+                ThrowStaging(new StagingException("PathNotDirectory", StagingErrorCategory.InvalidArgument,
+                    p == full ? $"-{parameter} '{full}' is a file; it must name a folder." : $"-{parameter} '{full}' lies under '{p}', which is a file, not a folder.", full));
+        }
+        return full;
     }
 
     /// <summary>A terminating error for bad input detected in the cmdlet itself.</summary>

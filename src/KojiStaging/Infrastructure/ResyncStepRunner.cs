@@ -38,7 +38,7 @@ internal sealed class ResyncStepRunner
                 throw ResyncConfigReader.Invalid("ResyncStrategyNotAvailable", $"{where}: this KojiStaging has no {step.Command} cmdlet.", config.SourcePath);
             foreach (var key in step.Parameters.Keys)
                 if (!cmd.Parameters.Values.Any(p => p.Name.Equals(key, StringComparison.OrdinalIgnoreCase) || p.Aliases.Contains(key, StringComparer.OrdinalIgnoreCase)) || Common.Contains(key))
-                    throw ResyncConfigReader.Invalid("ResyncUnknownParameter", $"{where}: '{key}' is not a parameter of {step.Command}. Its parameters: {string.Join(", ", cmd.Parameters.Keys.Where(k => !Common.Contains(k)))}.", config.SourcePath);
+                    throw ResyncConfigReader.Invalid("ResyncUnknownParameter", $"{where}: '{key}' is not a parameter of {step.Command}.{NearestNames.DidYouMean(key, cmd.Parameters.Keys.Where(k => !Common.Contains(k)))} Its parameters: {string.Join(", ", cmd.Parameters.Keys.Where(k => !Common.Contains(k)))}.", config.SourcePath);
             var hasInput = step.Input != "None";
             bool Given(ParameterMetadata p) => step.Parameters.Keys.Any(k => k.Equals(p.Name, StringComparison.OrdinalIgnoreCase) || p.Aliases.Contains(k, StringComparer.OrdinalIgnoreCase));
             var sets = cmd.ParameterSets.Count == 0 ? null : cmd.ParameterSets;
@@ -80,7 +80,7 @@ internal sealed class ResyncStepRunner
                 var message = Explain(record, ex, step);
                 errors.Add(message);
                 r.Status = "Failed";
-                _host.WriteError(new ErrorRecord(ex, "ResyncStepFailed", ErrorCategory.NotSpecified, step.Command)
+                _host.WriteError(new ErrorRecord(ex, "ResyncStepFailed", ErrorCategory.InvalidOperation, step.Command)
                 { ErrorDetails = new ErrorDetails($"Resync '{config.Name}' step {step.Index} ({step.Command}) failed: {message}") });
             }
             r.Duration = watch.Elapsed;

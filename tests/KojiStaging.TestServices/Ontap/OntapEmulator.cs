@@ -195,6 +195,13 @@ public sealed class OntapEmulator : IAsyncDisposable, IDisposable
         var start = int.TryParse(q.GetValueOrDefault("start.index"), out var s) ? s : 0;
         var size = int.TryParse(q.GetValueOrDefault("max_records"), out var m) && m > 0 ? m : State.PageSize;
         var page = records.Skip(start).Take(size).Select(r => Select(r, q.GetValueOrDefault("fields"), keys, expensive, keys)).ToList();
+        // "wrong_types": a broken or foreign REST answer, with a number where ONTAP documents a string and a string where a struct
+        if (State.TakeFault("list") is { Mode: "wrong_types" })
+            foreach (var r in page)
+            {
+                if (r.ContainsKey("uuid")) r["uuid"] = 12345;
+                if (r.ContainsKey("clone")) r["clone"] = "yes";
+            }
         var self = path + "?" + string.Join("&", q.Select(kv => $"{kv.Key}={Uri.EscapeDataString(kv.Value)}"));
         var links = new JsonObject { ["self"] = new JsonObject { ["href"] = self } };
         if (start + size < records.Count)

@@ -270,4 +270,35 @@ public sealed class OntapSnapshotProviderTests : IAsyncLifetime
         Assert.Contains(plan, c => c.StartsWith("POST /api/protocols/nfs/export-policies"));
         Assert.Contains(plan, c => c.Contains("/snapshots") && c.Contains("synced-event=166"));
     }
+
+    [Fact]
+    public async Task ONTAP_JSON_with_wrong_types_is_OntapProtocolError_not_a_raw_exception()
+    {
+        await Provider().CreateAsync(Request(), EngineScope.Silent());
+        Fault("list", "wrong_types");
+
+        var ex = await Assert.ThrowsAsync<OntapException>(() => Provider().ListAsync("svm1", null, null, includeForeign: true, EngineScope.Silent()));
+
+        Assert.Equal("OntapProtocolError", ex.ErrorId);
+        Assert.Equal(StagingErrorCategory.ProtocolError, ex.Category);
+        Assert.Contains("another shape", ex.Message);
+    }
+
+    [Fact]
+    public async Task A_relative_junction_path_an_existing_clone_and_no_cluster_are_refused_before_anything_is_made()
+    {
+        var relative = await Assert.ThrowsAsync<StagingException>(() => Provider().CreateAsync(Request() with { JunctionPath = "koji_stg" }, EngineScope.Silent()));
+        Assert.Equal("OntapJunctionPathInvalid", relative.ErrorId);
+        Assert.Empty(InState(s => s.Volumes.Where(v => v.Name == "koji_stg").ToList()));
+
+        await Provider().CreateAsync(Request(), EngineScope.Silent());
+        var snapshots = InState(s => s.FindVolume("svm1", "koji_prod")!.Snapshots.Count);
+        var again = await Assert.ThrowsAsync<OntapException>(() => Provider().CreateAsync(Request(), EngineScope.Silent()));
+        Assert.Equal("OntapCloneExists", again.ErrorId);
+        Assert.Equal(StagingErrorCategory.ResourceExists, again.Category);
+        Assert.Equal(snapshots, InState(s => s.FindVolume("svm1", "koji_prod")!.Snapshots.Count));
+
+        var none = Assert.Throws<StagingException>(() => new OntapConnectionOptions { Cluster = " " }.BaseUri);
+        Assert.Equal("OntapClusterMissing", none.ErrorId);
+    }
 }

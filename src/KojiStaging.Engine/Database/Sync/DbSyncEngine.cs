@@ -76,7 +76,8 @@ public sealed class DbSyncEngine
         var unknown = o.ExcludeTableData.Where(x => !tables.Any(t => t.DisplayName == x || t.Name == x)).ToList();
         if (unknown.Count > 0)
             throw new StagingException("ExcludedTableUnknown", StagingErrorCategory.InvalidArgument,
-                $"-ExcludeTableData names table(s) the source does not have: {string.Join(", ", unknown)}.", unknown[0]);
+                $"-ExcludeTableData names table(s) the source does not have: {string.Join(", ", unknown)}." +
+                string.Concat(unknown.Select(u => NearestNames.DidYouMean(u, tables.Select(t => t.DisplayName)).Replace(" Did you mean", $" For '{u}', did you mean"))), unknown[0]);
         var plans = CopyPlanner.Plan(tables, rules, o.ExcludeTableData, workers, snapshot.SyncedEvent);
         SanitizeOutcome Resolve() => SanitizeOutcome.Resolve(rules, KojiCatalog.From(tables.Select(t => (t.Name, (IEnumerable<string>)t.Columns))));
         var sanitize = Resolve();
@@ -222,7 +223,7 @@ public sealed class DbSyncEngine
         }
         catch (PostgresException ex) { throw PgConnector.Translate(ex, targetBase, "staging"); }
         if (!marked && !o.Force)
-            throw new StagingException("DestinationNotStaging", StagingErrorCategory.InvalidOperation,
+            throw new StagingException("DestinationNotStaging", StagingErrorCategory.SecurityError,
                 $"The destination database '{live}' on {server} exists but has no KojiStaging marker, so it may not be a staging copy. Use -Force to replace it.", live)
             { RecommendedAction = "Check that the destination really is the staging server, then repeat with -Force." };
         return marked;

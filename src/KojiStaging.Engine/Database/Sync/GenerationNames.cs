@@ -33,9 +33,30 @@ public static class GenerationNames
 
     public static string StampOf(string name) => name[^14..];
 
-    /// <summary>Refuses a live name whose generations would exceed 63 bytes, or that is itself named like a generation.</summary>
+    /// <summary>Names the module creates databases under: ASCII letters, digits, '_', '-' and '.', not starting with '-' or '.'.</summary>
+    private static readonly Regex SafeName = new(@"^[A-Za-z0-9_][A-Za-z0-9_.-]*$", RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// Refuses a database name the module would create that is not a plain identifier (quotes, semicolons, spaces, control
+    /// or non-ASCII characters) or that PostgreSQL would truncate at 63 bytes: quoting would hold, but such a name is a
+    /// typo or an attack, and a truncated one silently names another database.
+    /// </summary>
+    public static void ValidateDatabaseName(string name, int maxBytes = MaxIdentifierBytes)
+    {
+        if (!SafeName.IsMatch(name))
+            throw new StagingException("DestinationNameInvalid", StagingErrorCategory.InvalidArgument,
+                $"'{name}' is not a database name the module creates: use ASCII letters, digits, '_', '-' and '.' (not first). Nothing was changed.", name);
+        var bytes = Encoding.UTF8.GetByteCount(name);
+        if (bytes > maxBytes)
+            throw new StagingException("DestinationNameTooLong", StagingErrorCategory.InvalidArgument,
+                $"The database name '{name}' is {bytes} bytes; PostgreSQL truncates names beyond 63 bytes{(maxBytes < MaxIdentifierBytes ? $", and Sync-KojiStagingDb names its generations '<live>_gen_<14-digit stamp>', so the live name may have at most {maxBytes} bytes" : "")}. Nothing was changed.", name)
+            { RecommendedAction = $"Choose a database name of at most {maxBytes} bytes." };
+    }
+
+    /// <summary>Refuses a live name that is not a plain identifier, whose generations would exceed 63 bytes, or that is itself named like a generation.</summary>
     public static void Validate(string live)
     {
+        if (!SafeName.IsMatch(live)) ValidateDatabaseName(live);
         var bytes = Encoding.UTF8.GetByteCount(live);
         if (bytes > MaxLiveNameBytes)
             throw new StagingException("DestinationNameTooLong", StagingErrorCategory.InvalidArgument,

@@ -146,7 +146,7 @@ public static class SanitizeRules
             if (name == "*" || name.Equals("All", StringComparison.OrdinalIgnoreCase)) return Array.Empty<SanitizeRule>();
             if (!Names.Contains(name, StringComparer.OrdinalIgnoreCase))
                 throw new Diagnostics.StagingException("SanitizeRuleUnknown", Diagnostics.StagingErrorCategory.InvalidArgument,
-                    $"There is no sanitise rule '{name}'. Known rules: {string.Join(", ", Names)}.", name);
+                    $"There is no sanitise rule '{name}'.{Diagnostics.NearestNames.DidYouMean(name, Names)} Known rules: {string.Join(", ", Names)}.", name);
             skipped.Add(name);
         }
         return All.Where(r => !skipped.Contains(r.Name)).ToArray();

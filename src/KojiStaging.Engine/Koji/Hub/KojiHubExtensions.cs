@@ -31,8 +31,26 @@ public static class KojiHubExtensions
         if (eventId is { } e) kwargs["event"] = e;
         var v = await hub.CallAsync("getTag", new[] { tag }, kwargs, ct).ConfigureAwait(false);
         return v is null
-            ? throw new StagingException("KojiTagNotFound", StagingErrorCategory.ObjectNotFound, $"the Koji hub has no tag '{tag}'", tag)
+            ? throw new StagingException("KojiTagNotFound", StagingErrorCategory.ObjectNotFound,
+                $"the Koji hub has no tag '{tag}'.{await hub.NearestTagsAsync(tag.ToString() ?? "", ct).ConfigureAwait(false)}", tag)
             : Struct(v, "getTag");
+    }
+
+    /// <summary>
+    /// " Did you mean …?" from the hub's tag names (one listTags call, only on the error path), or "" when
+    /// nothing is close or the hub cannot list them: the hint must never hide the original error.
+    /// </summary>
+    public static async Task<string> NearestTagsAsync(this IKojiHub hub, string typed, CancellationToken ct)
+    {
+        try
+        {
+            var names = List(await hub.CallAsync("listTags", NoArgs, null, ct).ConfigureAwait(false), "listTags")
+                .OfType<Dictionary<string, object?>>()
+                .Select(t => t.TryGetValue("name", out var n) ? n as string : null)
+                .OfType<string>();
+            return NearestNames.DidYouMean(typed, names);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException) { return ""; }
     }
 
     /// <summary>A value as a struct, or a protocol error naming the call.</summary>

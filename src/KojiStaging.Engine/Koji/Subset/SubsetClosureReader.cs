@@ -88,7 +88,7 @@ public sealed class SubsetClosureReader(IKojiHub hub)
             var tagValue = r2[at].GetValueOrThrow();
             if (tagValue is null)
                 throw new StagingException("KojiTagNotFound", StagingErrorCategory.ObjectNotFound,
-                    $"Prod has no tag '{options.Tags[i]}' at event {ev}.", options.Tags[i]);
+                    $"Prod has no tag '{options.Tags[i]}' at event {ev}.{await hub.NearestTagsAsync(options.Tags[i], ct).ConfigureAwait(false)}", options.Tags[i]);
             var tagRow = AsRow(tagValue);
             tagRows[Int(tagRow["id"])] = tagRow;
             foreach (var link in List(r2[at + 1].GetValueOrThrow()).Select(AsRow))

@@ -31,7 +31,9 @@ public sealed class StagingHealthService
         }
         catch (StagingException ex)
         {
-            emit(StagingCheckResult.Fail(DatabaseCheckName, ex.Message, ex.RecommendedAction ?? "Check -Connection and -Credential."));
+            // Test-KojiStaging's -Credential is the staging login's, so a refused login's hint names it
+            var hint = ex.ErrorId == "PgAuthenticationFailed" ? PgConnector.PasswordHint("-Credential") : ex.RecommendedAction ?? "Check -Connection and -Credential.";
+            emit(StagingCheckResult.Fail(DatabaseCheckName, ex.Message, hint));
             foreach (var c in Checks) emit(StagingCheckResult.Warn(c.Name, "not run: the database is unreachable"));
             return;
         }

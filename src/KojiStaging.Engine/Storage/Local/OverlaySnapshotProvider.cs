@@ -177,7 +177,7 @@ public sealed partial class OverlaySnapshotProvider : IWritableSnapshotProvider<
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi) ?? throw new StagingException(errorId, StagingErrorCategory.NotInstalled, $"Could not start {file}.");
+        using var p = Process.Start(psi) ?? throw new StagingException(errorId, StagingErrorCategory.InvalidOperation, $"Could not start {file}.");
         var err = await p.StandardError.ReadToEndAsync().ConfigureAwait(false);
         await p.StandardOutput.ReadToEndAsync().ConfigureAwait(false);
         await p.WaitForExitAsync().ConfigureAwait(false);

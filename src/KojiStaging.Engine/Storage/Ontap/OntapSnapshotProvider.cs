@@ -49,7 +49,9 @@ public sealed class OntapSnapshotProvider : IWritableSnapshotProvider<NetAppSnap
         return calls;
     }
 
-    public async Task<NetAppSnapshot> CreateAsync(NetAppSnapshotRequest r, EngineScope scope)
+    public Task<NetAppSnapshot> CreateAsync(NetAppSnapshotRequest r, EngineScope scope) => Shaped(() => CreateCoreAsync(r, scope));
+
+    private async Task<NetAppSnapshot> CreateCoreAsync(NetAppSnapshotRequest r, EngineScope scope)
     {
         var log = scope.Logger<OntapSnapshotProvider>();
         var ct = scope.Cancellation;
@@ -132,8 +134,11 @@ public sealed class OntapSnapshotProvider : IWritableSnapshotProvider<NetAppSnap
         await ListAsync(null, namePattern, null, includeForeign, scope).ConfigureAwait(false);
 
     /// <summary>The module's clones on <paramref name="svm"/> (all SVMs when null) and, for <paramref name="volume"/>, its tagged snapshots without a clone.</summary>
-    public async Task<IReadOnlyList<NetAppSnapshot>> ListAsync(string? svm, string? namePattern, string? volume, bool includeForeign,
-        EngineScope scope, string? nfsServer = null)
+    public Task<IReadOnlyList<NetAppSnapshot>> ListAsync(string? svm, string? namePattern, string? volume, bool includeForeign,
+        EngineScope scope, string? nfsServer = null) => Shaped(() => ListCoreAsync(svm, namePattern, volume, includeForeign, scope, nfsServer));
+
+    private async Task<IReadOnlyList<NetAppSnapshot>> ListCoreAsync(string? svm, string? namePattern, string? volume, bool includeForeign,
+        EngineScope scope, string? nfsServer)
     {
         var ct = scope.Cancellation;
         var result = new List<NetAppSnapshot>();
@@ -162,7 +167,24 @@ public sealed class OntapSnapshotProvider : IWritableSnapshotProvider<NetAppSnap
         return result;
     }
 
-    public async Task<SnapshotRemoval> RemoveAsync(NetAppSnapshotKey key, bool force, EngineScope scope)
+    public Task<SnapshotRemoval> RemoveAsync(NetAppSnapshotKey key, bool force, EngineScope scope) => Shaped(() => RemoveCoreAsync(key, force, scope));
+
+    /// <summary>
+    /// ONTAP JSON with other types than the REST API documents (a number for a uuid, a string for a struct) fails
+    /// inside System.Text.Json; it is ONTAP's protocol broken, reported as OntapProtocolError, not a raw exception.
+    /// </summary>
+    private async Task<T> Shaped<T>(Func<Task<T>> work)
+    {
+        try { return await work().ConfigureAwait(false); }
+        catch (Exception ex) when (ex is not StagingException && (ex is FormatException or InvalidCastException or System.Text.Json.JsonException
+            || (ex is InvalidOperationException && ex.TargetSite?.DeclaringType?.Namespace?.StartsWith("System.Text.Json", StringComparison.Ordinal) == true)))
+        {
+            throw new OntapException("OntapProtocolError", StagingErrorCategory.ProtocolError,
+                $"ONTAP at {Cluster} answered JSON of another shape than its REST API documents: {ex.Message}", null, null, null, Cluster, ex);
+        }
+    }
+
+    private async Task<SnapshotRemoval> RemoveCoreAsync(NetAppSnapshotKey key, bool force, EngineScope scope)
     {
         var log = scope.Logger<OntapSnapshotProvider>();
         var ct = scope.Cancellation;
