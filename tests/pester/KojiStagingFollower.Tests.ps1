@@ -95,6 +95,19 @@ Describe 'Enable-KojiStagingFollower and Sync-KojiStagingDb -FromFollower' {
         { Sync-KojiStagingDb -Source $src -Destination $dst -FromFollower -Confirm:$false -ErrorAction Stop } |
             Should -Throw -ErrorId 'FollowerMissing,KojiStaging.Cmdlets.SyncKojiStagingDbCommand'
         P 'SELECT count(*) FROM pg_replication_slots' | Should -Be '0'
+        # checked before anything is made: a name that cannot name a slot, -ValidateForeignKeys with -FromFollower,
+        # a production without wal_level = logical (the staging cluster stands in), a role without REPLICATION
+        { Enable-KojiStagingFollower -Source $src -Destination $dst -Name 'Bad-Name' -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'FollowerNameInvalid,KojiStaging.Cmdlets.EnableKojiStagingFollowerCommand'
+        { Sync-KojiStagingDb -Source $src -Destination $dst -FromFollower -ValidateForeignKeys -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'NotWithFromFollower,KojiStaging.Cmdlets.SyncKojiStagingDbCommand'
+        { Enable-KojiStagingFollower -Source (Get-KojiTestConnectionString -Pg $stg -Database postgres) -Destination $dst -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'FollowerWalLevel,KojiStaging.Cmdlets.EnableKojiStagingFollowerCommand' -ExpectedMessage '*wal_level = replica*'
+        P "CREATE ROLE kojistaging_norepl LOGIN PASSWORD 'NoRepl-Pw-1'; GRANT SELECT ON ALL TABLES IN SCHEMA public TO kojistaging_norepl" | Out-Null
+        { Enable-KojiStagingFollower -Source (Get-KojiTestConnectionString -Pg $prod -Database koji_prod -User kojistaging_norepl -Password 'NoRepl-Pw-1') -Destination $dst -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'FollowerReplicationDenied,KojiStaging.Cmdlets.EnableKojiStagingFollowerCommand'
+        P 'SELECT count(*) FROM pg_replication_slots' | Should -Be '0'
+        S postgres "SELECT count(*) FROM pg_database WHERE datname = 'koji_follower'" | Should -Be '0'
         # a koji_follower the module did not make is never replaced, not even with -Force
         S postgres 'CREATE DATABASE koji_follower' | Out-Null
         try {
@@ -147,6 +160,14 @@ Describe 'Enable-KojiStagingFollower and Sync-KojiStagingDb -FromFollower' {
         S koji "SELECT count(*) FROM kojistaging_marker WHERE kind = 'sync'" | Should -Be '1'
         S koji "SELECT count(*) FROM task WHERE state IN (0, 1, 4)" | Should -Be '0'
         [long] (S koji "SELECT last_value FROM task_id_seq") | Should -BeGreaterThan 100000000
+    }
+
+    It 'refuses a second follower of the same live database without -Force, and changes nothing' {
+        $slots = P 'SELECT slot_name FROM pg_replication_slots'
+        { Enable-KojiStagingFollower -Source $src -Destination $dst -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'FollowerExists,KojiStaging.Cmdlets.EnableKojiStagingFollowerCommand' -ExpectedMessage '*-Force*'
+        P 'SELECT slot_name FROM pg_replication_slots' | Should -Be $slots
+        S postgres 'SELECT count(*) FROM pg_subscription' | Should -Be '1'
     }
 
     It 'keeps secrets out of the follower''s and the clone''s data files' {

@@ -37,6 +37,7 @@ public static class ErrorCatalog
     private const string Subset = "Copy-KojiSubset";
     private const string Resync = "Resync runs";
     private const string Schedule = "Scheduled resyncs";
+    private const string Follower = "Database follower";
     private const string Module = "Module";
 
     public static IReadOnlyList<ErrorCatalogEntry> All { get; } = new[]
@@ -217,6 +218,22 @@ public static class ErrorCatalog
         E("ScheduleCommandUnusable", Schedule, "The account cannot write a file the unit needs, or read pwsh or the module.", PermissionDenied),
         E("ScheduleNotFound", Schedule, "Unregister-KojiStagingResync found no such scheduled resync.", ObjectNotFound),
         E("SystemctlFailed", Schedule, "systemctl failed (daemon-reload, enable, disable).", InvalidOperation),
+        E("FollowerNameInvalid", Follower, "-Name cannot name a replication slot (1 to 40 lower-case letters, digits or underscores).", InvalidArgument),
+        E("FollowerNeedsPg15", Follower, "Production runs PostgreSQL older than 15, whose publications cannot leave secret columns out.", NotInstalled),
+        E("FollowerWalLevel", Follower, "Production does not have wal_level = logical (or refused a logical slot for it).", InvalidOperation),
+        E("FollowerReplicationDenied", Follower, "The role connecting to production lacks REPLICATION, which the slot needs.", PermissionDenied),
+        E("FollowerPublicationMissing", Follower, "Production has no publication of the module's name and the role may not create it; the message carries the SQL for the DBA.", PermissionDenied),
+        E("FollowerPublicationMismatch", Follower, "Production's publication differs from the plan (columns, tables, actions); the message carries the SQL to replace it.", InvalidData),
+        E("FollowerDatabaseNotOurs", Follower, "A <live>_follower database exists that the module did not make; it is never replaced, not even with -Force.", ResourceExists),
+        E("FollowerExists", Follower, "A follower (database or slot) already exists; -Force re-creates it.", ResourceExists),
+        E("FollowerMissing", Follower, "Sync-KojiStagingDb -FromFollower found no follower of that live database.", ObjectNotFound),
+        E("FollowerSlotMissing", Follower, "Production has no slot for the follower: it cannot catch up (the slot was dropped or invalidated).", ObjectNotFound),
+        E("FollowerSchemaDrift", Follower, "Production's schema changed since the follower was made (DDL is not replicated); run a full sync, then Enable -Force.", InvalidData),
+        E("FollowerApplyFailed", Follower, "The follower's subscription stopped on an apply error; run a full sync, then Enable -Force.", InvalidData),
+        E("FollowerBehind", Follower, "The follower did not apply production's WAL up to the refresh's start point in time.", OperationTimeout),
+        E("FollowerWorkerBusy", Follower, "The apply worker did not stop after the subscription was paused.", OperationTimeout),
+        E("FollowerInUse", Follower, "The follower database has sessions the role may not end, so it cannot be cloned.", ResourceBusy),
+        E("NotWithFromFollower", Follower, "A Sync-KojiStagingDb parameter that does not apply to -FromFollower was given with it.", InvalidArgument),
         E("UnexpectedError", Module, "An exception the module does not translate: a bug to report, never an answer to bad input.", NotSpecified),
     };
 

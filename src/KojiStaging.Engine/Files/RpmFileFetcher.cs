@@ -146,7 +146,7 @@ public sealed class RpmFileFetcher(RpmFileSource source, string destinationTopDi
         || (ex.InnerException is { } inner && IsDiskFull(inner));
 
     private StagingException DiskFull(RpmFileRequest file, Exception ex) =>
-        new(DestinationFullId, StagingErrorCategory.LimitsExceeded,
+        new("DestinationFull", StagingErrorCategory.LimitsExceeded,
             $"No space left in the staging topdir '{destinationTopDir}' while writing {file.RelativePath}: {ex.Message}.", file.RelativePath, ex)
         { RecommendedAction = "Free space (or grow the filesystem) under the topdir and run again." };
 

@@ -25,7 +25,7 @@ internal static class VolumeCopyErrors
         var onSource = OnSource(ex, source);
         return ex.Errno switch
         {
-            NativeFs.ENOSPC or NativeFs.EDQUOT => new StagingException(DestinationFull, StagingErrorCategory.LimitsExceeded,
+            NativeFs.ENOSPC or NativeFs.EDQUOT => new StagingException("DestinationFull", StagingErrorCategory.LimitsExceeded,
                 $"No space left on the destination while writing '{ex.Path}' ({ex.Message}).", ex.Path, ex)
             { RecommendedAction = "Free space (or grow the filesystem) and run again." },
             NativeFs.EROFS when !onSource => new StagingException("DestinationReadOnly", StagingErrorCategory.WriteError,

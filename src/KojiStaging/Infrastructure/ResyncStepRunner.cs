@@ -69,7 +69,7 @@ internal sealed class ResyncStepRunner
                 r.Output = Run(step, cmd, binding, errors);
                 // A cmdlet that reports per-item errors finishes normally: say once, with the ids, that the step failed.
                 if (errors.Count > 0)
-                    _host.WriteError(new ErrorRecord(new InvalidOperationException(errors[0]), "ResyncStepFailed", ErrorCategory.NotSpecified, step.Command)
+                    _host.WriteError(new ErrorRecord(new InvalidOperationException(errors[0]), "ResyncStepFailed", ErrorCategory.InvalidOperation, step.Command)
                     { ErrorDetails = new ErrorDetails($"Resync '{config.Name}' step {step.Index} ({step.Command}) failed: {string.Join(" | ", errors)}") });
                 errors.AddRange(CheckVerdicts(r.Output, config.FailOn, step));
                 r.Status = errors.Count == 0 ? "Succeeded" : "Failed";

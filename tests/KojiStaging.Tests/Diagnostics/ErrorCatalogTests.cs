@@ -33,6 +33,13 @@ public sealed class ErrorCatalogTests
         ["KojiUserNotFound"] = "needs a hub whose rows name users it does not serve; the emulator serves a consistent prod",
         ["SubsetRowInvalid"] = "needs a hub value that staging's column type cannot store; the emulator serves prod's own rows",
         ["SourceFileUnavailable"] = "needs a topurl answering an HTTP error other than 404 for an RPM",
+        ["FollowerNeedsPg15"] = "needs a production older than PostgreSQL 15 with wal_level = logical; the follower suite's prod is Debian's 15+",
+        ["FollowerPublicationMismatch"] = "needs the DBA to have altered the module's publication by hand",
+        ["FollowerSlotMissing"] = "needs the slot dropped on production while the subscription still names it",
+        ["FollowerApplyFailed"] = "needs an apply error on the staging side (a conflicting row); schema drift is caught earlier by the fingerprint",
+        ["FollowerBehind"] = "needs a follower that cannot catch up within -FollowerTimeout while its worker runs",
+        ["FollowerWorkerBusy"] = "needs an apply worker that ignores the subscription being disabled",
+        ["FollowerInUse"] = "needs another role's session on the follower database that the staging role may not end",
         ["SystemctlFailed"] = "needs systemctl, which the test machine lacks (tests use -UnitDirectory, which never calls it)",
     };
 

@@ -212,7 +212,7 @@ public sealed class FollowerRefresher
         var id = await ServerIdentity.ReadAsync(liveConn, ct).ConfigureAwait(false);
         StagingTargetGuard.EnsureNotSource(id, prodId, o.Destination.ToString(), o.Source.ToString());
         if (!await StagingMarker.IsMarkedAsync(liveConn).ConfigureAwait(false) && !o.Force)
-            throw new StagingException("DestinationNotStaging", StagingErrorCategory.InvalidOperation,
+            throw new StagingException("DestinationNotStaging", StagingErrorCategory.SecurityError,
                 $"The destination database '{live}' on {server} exists but has no KojiStaging marker, so it may not be a staging copy. Use -Force to replace it.", live);
     }
 }
