@@ -79,4 +79,15 @@ public sealed class PublicationPlannerTests
         Assert.All(hosts.Forms, f => Assert.All(f.Transforms, t => Assert.True(t.SkipRows)));
         Assert.Contains(atSource, r => r.Name == "Passwords");
     }
+
+    [Theory]
+    [InlineData("Bad-Name")]
+    [InlineData("UPPER")]
+    [InlineData("a_name_longer_than_forty_characters_for_a_slot")]
+    public void A_follower_name_that_cannot_name_a_slot_is_FollowerNameInvalid(string name)
+    {
+        var ex = Assert.Throws<KojiStaging.Engine.Diagnostics.StagingException>(() => FollowerNames.For("koji", name));
+        Assert.Equal("FollowerNameInvalid", ex.ErrorId);
+        Assert.Equal(KojiStaging.Engine.Diagnostics.StagingErrorCategory.InvalidArgument, ex.Category);
+    }
 }
