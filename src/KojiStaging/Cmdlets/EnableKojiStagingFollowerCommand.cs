@@ -12,22 +12,8 @@ namespace KojiStaging.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Enable, "KojiStagingFollower", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(FollowerStatus))]
-public sealed class EnableKojiStagingFollowerCommand : KojiStagingCmdlet
+public sealed class EnableKojiStagingFollowerCommand : FollowerCmdlet
 {
-    /// <summary>Production, as a role with REPLICATION and SELECT (Get-KojiStagingFollowerSetup).</summary>
-    [Parameter(Mandatory = true, Position = 0)]
-    public KojiDatabaseConnection Source { get; set; } = null!;
-
-    /// <summary>The staging server; its database name is the live staging database.</summary>
-    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
-    [Alias("Connection")]
-    public KojiDatabaseConnection Destination { get; set; } = null!;
-
-    /// <summary>The follower's name on production (slot and publications kojistaging_NAME); default: the live database's name.</summary>
-    [Parameter]
-    [ValidatePattern("^[a-z0-9_]{1,40}$")]
-    public string? Name { get; set; }
-
     [Parameter]
     [ValidateRange(1, 64)]
     public int ThrottleLimit { get; set; } = Environment.ProcessorCount;
@@ -38,24 +24,13 @@ public sealed class EnableKojiStagingFollowerCommand : KojiStagingCmdlet
 
     protected override void ProcessRecord()
     {
-        var result = RunEngine(scope => new FollowerBuilder().RunAsync(new FollowerOptions
+        var result = RunEngine(scope => new FollowerBuilder().RunAsync(Options() with
         {
-            Source = Source, Destination = Destination, Name = Name, ThrottleLimit = ThrottleLimit, Force = Force,
-            Approve = what => Ask(scope, what, $"Create the follower of '{Destination.Database}' on {Destination.Host}:{Destination.Port}"),
+            ThrottleLimit = ThrottleLimit, Force = Force,
+            Approve = what => HostConfirmation.AskAsync(this, scope, what, $"Create the follower of '{Destination.Database}' on {Destination.Host}:{Destination.Port}"),
         }, scope));
         if (result is null) return;
         foreach (var w in result.Warnings) WriteWarning(w);
         WriteObject(result);
-    }
-
-    private Task<bool> Ask(EngineScope scope, string what, string action)
-    {
-        var answer = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        scope.Post(() =>
-        {
-            try { answer.SetResult(ShouldProcess(what, action)); }
-            catch (Exception ex) { answer.SetException(ex); }
-        });
-        return answer.Task;
     }
 }

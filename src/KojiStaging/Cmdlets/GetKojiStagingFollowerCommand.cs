@@ -8,19 +8,8 @@ namespace KojiStaging.Cmdlets;
 /// <summary>Reports the follower's state and lag (bytes and time), the WAL production keeps for it, and warns past the bounds. Read-only on both sides.</summary>
 [Cmdlet(VerbsCommon.Get, "KojiStagingFollower")]
 [OutputType(typeof(FollowerStatus))]
-public sealed class GetKojiStagingFollowerCommand : KojiStagingCmdlet
+public sealed class GetKojiStagingFollowerCommand : FollowerCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0)]
-    public KojiDatabaseConnection Source { get; set; } = null!;
-
-    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
-    [Alias("Connection")]
-    public KojiDatabaseConnection Destination { get; set; } = null!;
-
-    [Parameter]
-    [ValidatePattern("^[a-z0-9_]{1,40}$")]
-    public string? Name { get; set; }
-
     /// <summary>Warn when the follower is more than this many bytes of production's WAL behind (default 1 GiB).</summary>
     [Parameter]
     [ValidateRange(0L, long.MaxValue)]
@@ -37,7 +26,7 @@ public sealed class GetKojiStagingFollowerCommand : KojiStagingCmdlet
 
     protected override void ProcessRecord()
     {
-        var status = RunEngine(scope => FollowerStatusReader.RunAsync(new FollowerOptions { Source = Source, Destination = Destination, Name = Name },
+        var status = RunEngine(scope => FollowerStatusReader.RunAsync(Options(),
             new FollowerBounds(WarnLagBytes, WarnLag, WarnRetainedWalBytes), scope));
         foreach (var w in status.Warnings) WriteWarning(w);
         WriteObject(status);

@@ -8,21 +8,8 @@ namespace KojiStaging.Cmdlets;
 /// <summary>Prints the exact settings, role and CREATE PUBLICATION statements production's DBA runs once for a follower. Read-only.</summary>
 [Cmdlet(VerbsCommon.Get, "KojiStagingFollowerSetup")]
 [OutputType(typeof(FollowerSetup))]
-public sealed class GetKojiStagingFollowerSetupCommand : KojiStagingCmdlet
+public sealed class GetKojiStagingFollowerSetupCommand : FollowerCmdlet
 {
-    /// <summary>Production (any role that may read the catalog).</summary>
-    [Parameter(Mandatory = true, Position = 0)]
-    public KojiDatabaseConnection Source { get; set; } = null!;
-
-    /// <summary>The staging server and live database (names the follower; not connected to).</summary>
-    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
-    [Alias("Connection")]
-    public KojiDatabaseConnection Destination { get; set; } = null!;
-
-    [Parameter]
-    [ValidatePattern("^[a-z0-9_]{1,40}$")]
-    public string? Name { get; set; }
-
     /// <summary>The role the follower connects to production as.</summary>
     [Parameter]
     [ValidatePattern("^[A-Za-z_][A-Za-z0-9_]{0,62}$")]
@@ -38,5 +25,5 @@ public sealed class GetKojiStagingFollowerSetupCommand : KojiStagingCmdlet
     public SwitchParameter KeepReplicaIdentity { get; set; }
 
     protected override void ProcessRecord() =>
-        WriteObject(RunEngine(scope => FollowerSetupWriter.RunAsync(new FollowerOptions { Source = Source, Destination = Destination, Name = Name }, Role, MaxSlotWalKeepSize, KeepReplicaIdentity, scope)));
+        WriteObject(RunEngine(scope => FollowerSetupWriter.RunAsync(Options(), Role, MaxSlotWalKeepSize, KeepReplicaIdentity, scope)));
 }

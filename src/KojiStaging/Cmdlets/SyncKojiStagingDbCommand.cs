@@ -72,17 +72,8 @@ public sealed class SyncKojiStagingDbCommand : KojiStagingCmdlet
         if (result is not null) WriteObject(result);
     }
 
-    /// <summary>ShouldProcess must run on the pipeline thread: the engine waits while the host asks.</summary>
-    private Task<bool> Ask(EngineScope scope, SyncPlan plan)
-    {
-        var answer = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        scope.Post(() =>
-        {
-            try { answer.SetResult(ShouldProcess(plan.Describe(), $"Replace staging database '{plan.Live}' on {plan.Server}")); }
-            catch (Exception ex) { answer.SetException(ex); }
-        });
-        return answer.Task;
-    }
+    private Task<bool> Ask(EngineScope scope, SyncPlan plan) =>
+        HostConfirmation.AskAsync(this, scope, plan.Describe(), $"Replace staging database '{plan.Live}' on {plan.Server}");
 
     private KojiDatabaseConnection ToConnection(object value, PSCredential? credential, string parameter)
     {

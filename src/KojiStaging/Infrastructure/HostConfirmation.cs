@@ -10,6 +10,10 @@ namespace KojiStaging.Infrastructure;
 internal static class HostConfirmation
 {
     public static Func<string, string, bool> For(Cmdlet cmdlet, EngineScope scope) => (target, action) =>
+        AskAsync(cmdlet, scope, target, action).GetAwaiter().GetResult();
+
+    /// <summary>ShouldProcess(target, action) on the pipeline thread; the engine awaits the answer.</summary>
+    public static Task<bool> AskAsync(Cmdlet cmdlet, EngineScope scope, string target, string action)
     {
         var answer = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         scope.Post(() =>
@@ -17,6 +21,6 @@ internal static class HostConfirmation
             try { answer.SetResult(cmdlet.ShouldProcess(target, action)); }
             catch (Exception ex) { answer.SetException(ex); }
         });
-        return answer.Task.GetAwaiter().GetResult();
-    };
+        return answer.Task;
+    }
 }
