@@ -17,26 +17,13 @@ public static class CloneSanitizer
         int syncedEvent, CancellationToken ct)
     {
         var tables = await SourceCatalog.ReadTablesAsync(clone, ct).ConfigureAwait(false);
-        var catalog = KojiCatalog.From(tables.Select(t => (t.Name, (IEnumerable<string>)t.Columns)));
-        var forms = rules.Select(r => (Rule: r, Form: r.ResolveFor(catalog).Form)).Where(x => x.Form is not null).ToList();
+        var transformOf = TableSanitizer.For(tables, rules, excludedTables, syncedEvent);
         var applied = new List<string>();
         var empty = new List<SourceTable>();
         foreach (var t in tables)
         {
-            var columns = new Dictionary<string, string>(StringComparer.Ordinal);
-            var skip = excludedTables.Contains(t.DisplayName) || excludedTables.Contains(t.Name);
-            foreach (var (rule, form) in forms)
-                foreach (var tr in form!.Transforms.Where(x => x.Matches(t.Name)))
-                {
-                    if (tr.SkipRows) { skip = true; applied.Add(rule.Name); }
-                    foreach (var (col, template) in tr.Columns ?? new Dictionary<string, string>())
-                    {
-                        var expr = template.Replace("{event}", syncedEvent.ToString());
-                        if (!t.Columns.Contains(col) || !CopyPlanner.ReferencedColumnsExist(expr, t)) continue;
-                        columns[col] = expr;
-                        applied.Add(rule.Name);
-                    }
-                }
+            var (skip, columns, tableRules) = transformOf(t);
+            applied.AddRange(tableRules);
             if (skip) { empty.Add(t); continue; }
             if (columns.Count == 0) continue;
             var set = string.Join(", ", columns.Select(c => $"{Ident.Quote(c.Key)} = {c.Value}"));

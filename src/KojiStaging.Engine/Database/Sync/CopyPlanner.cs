@@ -22,27 +22,10 @@ public static class CopyPlanner
     {
         var total = Math.Max(1, tables.Sum(t => t.Bytes));
         var plans = new List<TablePlan>();
-        var catalog = KojiCatalog.From(tables.Select(t => (t.Name, (IEnumerable<string>)t.Columns)));
-        var forms = rules.Select(r => (Rule: r, Form: r.ResolveFor(catalog).Form)).Where(x => x.Form is not null).ToList();
+        var transformOf = TableSanitizer.For(tables, rules, excludedTables, syncedEvent);
         foreach (var t in tables)
         {
-            var applied = new List<string>();
-            var columns = new Dictionary<string, string>(StringComparer.Ordinal);
-            var skip = excludedTables.Contains(t.DisplayName) || excludedTables.Contains(t.Name);
-            foreach (var (rule, form) in forms)
-                foreach (var tr in form!.Transforms.Where(x => x.Matches(t.Name)))
-                {
-                    if (tr.SkipRows) { skip = true; applied.Add(rule.Name); }
-                    foreach (var (col, template) in tr.Columns ?? new Dictionary<string, string>())
-                    {
-                        var expr = template.Replace("{event}", syncedEvent.ToString());
-                        if (t.Columns.Contains(col) && ReferencedColumnsExist(expr, t))
-                        {
-                            columns[col] = expr;
-                            if (!applied.Contains(rule.Name)) applied.Add(rule.Name);
-                        }
-                    }
-                }
+            var (skip, columns, applied) = transformOf(t);
             if (skip) { plans.Add(new TablePlan(t, Array.Empty<CopyJob>(), true, applied)); continue; }
 
             var colList = string.Join(", ", t.Columns.Select(Ident.Quote));
