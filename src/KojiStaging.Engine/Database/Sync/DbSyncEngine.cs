@@ -146,19 +146,7 @@ public sealed class DbSyncEngine
         }
         try
         {
-            var postData = await Timed("Schema", 5, async () =>
-            {
-                var pre = SchemaDump.DumpAsync(sourceCs, snapshot.SnapshotId, "pre-data", Array.Empty<string>(), ct, pgDump);
-                var post = SchemaDump.DumpAsync(sourceCs, snapshot.SnapshotId, "post-data", Array.Empty<string>(), ct, pgDump);
-                await using var conn = await loader.OpenTargetAsync(ct).ConfigureAwait(false);
-                var known = (await conn.QueryAsync<string>("SELECT name FROM pg_settings").ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
-                await conn.ExecuteAsync(new CommandDefinition(PgVersionSupport.ForTarget(await pre.ConfigureAwait(false), known), cancellationToken: ct)).ConfigureAwait(false);
-                var sequences = await SourceCatalog.ReadSequencesAsync(snapshot.Connection, ct).ConfigureAwait(false);
-                foreach (var s in sequences.Where(s => s.LastValue is not null))
-                    await conn.ExecuteAsync(new CommandDefinition($"SELECT pg_catalog.setval({Ident.Literal(s.QualifiedName)}, {s.LastValue}, true)", cancellationToken: ct)).ConfigureAwait(false);
-                var keys = await SourceCatalog.ReadKeyIndexesAsync(snapshot.Connection, ct).ConfigureAwait(false);
-                return KeyIndexSplitter.Split(SchemaDump.ParsePostData(await post.ConfigureAwait(false)), keys);
-            }).ConfigureAwait(false);
+            var postData = await Timed("Schema", 5, () => SchemaLoader.LoadAsync(loader, snapshot, sourceCs, pgDump, ct)).ConfigureAwait(false);
             await Timed0("Data and indexes", 10, () => { loadClock.Start(); return loader.LoadAsync(plans, postData, workers, ct); }).ConfigureAwait(false);
             await Timed0("Foreign keys", 80, async () =>
             {
