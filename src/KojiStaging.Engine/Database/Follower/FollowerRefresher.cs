@@ -51,7 +51,7 @@ public sealed class FollowerRefresher
             { RecommendedAction = "Create it once with Enable-KojiStagingFollower, or run Sync-KojiStagingDb without -FromFollower." };
         var prodId = await ServerIdentity.ReadAsync(prod, ct).ConfigureAwait(false);
         var liveExists = await swapper.ExistsAsync(live, ct).ConfigureAwait(false);
-        if (liveExists) await CheckLiveAsync(o, targetBase, live, server, prodId, ct).ConfigureAwait(false);
+        if (liveExists) await DbSyncEngine.CheckLiveAsync(o, targetBase, server, live, prodId, prod, log, ct).ConfigureAwait(false);
         var followerCs = PgConnectionFactory.WithDatabase(targetBase, names.FollowerDatabase);
         await using (var follower = await PgConnector.OpenAsync(followerCs, "staging", ct).ConfigureAwait(false))
         {
@@ -141,8 +141,7 @@ public sealed class FollowerRefresher
                 var eventId = ev.id ?? 0;
                 var done = (await CloneSanitizer.ApplyAsync(conn, rules, o.ExcludeTableData, eventId, ct).ConfigureAwait(false)).ToList();
                 // Sequences are not replicated: production's values now are at or above every id in the clone.
-                foreach (var s in (await SourceCatalog.ReadSequencesAsync(prod, ct).ConfigureAwait(false)).Where(s => s.LastValue is not null))
-                    await conn.ExecuteAsync(new CommandDefinition($"SELECT pg_catalog.setval({Ident.Literal(s.QualifiedName)}, {s.LastValue}, true)", cancellationToken: ct)).ConfigureAwait(false);
+                await SchemaLoader.CopySequencesAsync(prod, conn, ct).ConfigureAwait(false);
                 if (rules.Any(r => r.MovesSequences)) { await SequenceMover.MoveAsync(conn, o.SequenceOffset, log, ct).ConfigureAwait(false); done.Add("Sequences"); }
                 foreach (var file in o.PostSyncSql)
                     await conn.ExecuteAsync(new CommandDefinition(await File.ReadAllTextAsync(file, ct).ConfigureAwait(false), cancellationToken: ct, commandTimeout: 0)).ConfigureAwait(false);
@@ -153,11 +152,7 @@ public sealed class FollowerRefresher
                     syncedEventTime = evTime, sourceIdentity = prodId.ToRecord(), rulesApplied = done, fromFollower = names.FollowerDatabase, followerLsn = target,
                     excludedTables = o.ExcludeTableData, postSyncSql = o.PostSyncSql.Select(Path.GetFileName).ToArray(), sequenceOffset = o.SequenceOffset, live,
                 }).ConfigureAwait(false);
-                var c = new Dictionary<string, long>();
-                foreach (var k in DbSyncEngine.KeyTables)
-                    if (await conn.ExecuteScalarAsync<bool>($"SELECT to_regclass('public.{k}') IS NOT NULL").ConfigureAwait(false))
-                        c[k] = await conn.ExecuteScalarAsync<long>(new CommandDefinition($"SELECT count(*) FROM public.{Ident.Quote(k)}", cancellationToken: ct, commandTimeout: 0)).ConfigureAwait(false);
-                return (c, eventId, evTime, (IReadOnlyList<string>)done);
+                return (await DbSyncEngine.CountAsync(conn, ct).ConfigureAwait(false), eventId, evTime, (IReadOnlyList<string>)done);
             }).ConfigureAwait(false);
             previous = await Timed("Swap", 90, () => swapper.SwapAsync(fresh, stamp, ct)).ConfigureAwait(false);
         }
@@ -204,15 +199,5 @@ public sealed class FollowerRefresher
                 { RecommendedAction = "Get-KojiStagingFollower shows its lag and state." };
             await Task.Delay(100, ct).ConfigureAwait(false);
         }
-    }
-
-    private static async Task CheckLiveAsync(DbSyncOptions o, string targetBase, string live, string server, ServerIdentity prodId, CancellationToken ct)
-    {
-        await using var liveConn = await PgConnector.OpenAsync(targetBase, "staging", ct).ConfigureAwait(false);
-        var id = await ServerIdentity.ReadAsync(liveConn, ct).ConfigureAwait(false);
-        StagingTargetGuard.EnsureNotSource(id, prodId, o.Destination.ToString(), o.Source.ToString());
-        if (!await StagingMarker.IsMarkedAsync(liveConn).ConfigureAwait(false) && !o.Force)
-            throw new StagingException("DestinationNotStaging", StagingErrorCategory.SecurityError,
-                $"The destination database '{live}' on {server} exists but has no KojiStaging marker, so it may not be a staging copy. Use -Force to replace it.", live);
     }
 }

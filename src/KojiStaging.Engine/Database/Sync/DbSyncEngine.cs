@@ -68,7 +68,7 @@ public sealed class DbSyncEngine
         if (o.SwapAttempts is { } attempts) swapper.SwapAttempts = attempts;
         var leftovers = await StagingRecovery.FindAsync(swapper, ct).ConfigureAwait(false);
         var liveExists = await swapper.ExistsAsync(live, ct).ConfigureAwait(false);
-        var liveMarked = liveExists && await CheckLiveAsync(o, targetBase, server, live, snapshot, log, ct).ConfigureAwait(false);
+        var liveMarked = liveExists && await CheckLiveAsync(o, targetBase, server, live, snapshot.Identity, snapshot.Connection, log, ct).ConfigureAwait(false);
         liveExists |= leftovers.Any(l => l.Kind == StagingRecovery.LiveMissing);
 
         var pgDump = PgVersionSupport.FindPgDump(snapshot.ServerVersionNum);
@@ -197,16 +197,20 @@ public sealed class DbSyncEngine
         }
     }
 
-    /// <summary>Refuses production as the destination and an unmarked live database without -Force; true when live is marked.</summary>
-    private static async Task<bool> CheckLiveAsync(DbSyncOptions o, string targetBase, string server, string live, SourceSnapshot snapshot, ILogger log, CancellationToken ct)
+    /// <summary>
+    /// Refuses production (or any database a marker records as a sync's source) as the destination, and an unmarked live
+    /// database without -Force; true when live is marked. <paramref name="source"/> is an open connection to production.
+    /// </summary>
+    internal static async Task<bool> CheckLiveAsync(DbSyncOptions o, string targetBase, string server, string live, ServerIdentity sourceId,
+        NpgsqlConnection source, ILogger log, CancellationToken ct)
     {
         await using var liveConn = await PgConnector.OpenAsync(targetBase, "staging", ct).ConfigureAwait(false);
         bool marked;
         try
         {
             var id = await ServerIdentity.ReadAsync(liveConn, ct).ConfigureAwait(false);
-            StagingTargetGuard.EnsureNotSource(id, snapshot.Identity, o.Destination.ToString(), o.Source.ToString());
-            await StagingTargetGuard.EnsureNotRecordedSourceAsync(liveConn, targetBase, id, o.Destination.ToString(), snapshot.Connection, log, ct).ConfigureAwait(false);
+            StagingTargetGuard.EnsureNotSource(id, sourceId, o.Destination.ToString(), o.Source.ToString());
+            await StagingTargetGuard.EnsureNotRecordedSourceAsync(liveConn, targetBase, id, o.Destination.ToString(), source, log, ct).ConfigureAwait(false);
             marked = await StagingMarker.IsMarkedAsync(liveConn).ConfigureAwait(false);
         }
         catch (PostgresException ex) { throw PgConnector.Translate(ex, targetBase, "staging"); }
@@ -232,7 +236,8 @@ public sealed class DbSyncEngine
         }
     }
 
-    private static async Task<Dictionary<string, long>> CountAsync(NpgsqlConnection conn, CancellationToken ct)
+    /// <summary>Row counts of <see cref="KeyTables"/> that exist in the database (the result's Builds, Rpms, …).</summary>
+    internal static async Task<Dictionary<string, long>> CountAsync(NpgsqlConnection conn, CancellationToken ct)
     {
         var counts = new Dictionary<string, long>();
         foreach (var t in KeyTables)

@@ -19,10 +19,15 @@ public static class SchemaLoader
         await using var conn = await loader.OpenTargetAsync(ct).ConfigureAwait(false);
         var known = (await conn.QueryAsync<string>("SELECT name FROM pg_settings").ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
         await conn.ExecuteAsync(new CommandDefinition(PgVersionSupport.ForTarget(await pre.ConfigureAwait(false), known), cancellationToken: ct)).ConfigureAwait(false);
-        var sequences = await SourceCatalog.ReadSequencesAsync(snapshot.Connection, ct).ConfigureAwait(false);
-        foreach (var s in sequences.Where(s => s.LastValue is not null))
-            await conn.ExecuteAsync(new CommandDefinition($"SELECT pg_catalog.setval({Ident.Literal(s.QualifiedName)}, {s.LastValue}, true)", cancellationToken: ct)).ConfigureAwait(false);
+        await CopySequencesAsync(snapshot.Connection, conn, ct).ConfigureAwait(false);
         var keys = await SourceCatalog.ReadKeyIndexesAsync(snapshot.Connection, ct).ConfigureAwait(false);
         return KeyIndexSplitter.Split(SchemaDump.ParsePostData(await post.ConfigureAwait(false)), keys);
+    }
+
+    /// <summary>Sets every sequence of <paramref name="target"/> to the value it has in <paramref name="source"/>.</summary>
+    public static async Task CopySequencesAsync(Npgsql.NpgsqlConnection source, Npgsql.NpgsqlConnection target, CancellationToken ct)
+    {
+        foreach (var s in (await SourceCatalog.ReadSequencesAsync(source, ct).ConfigureAwait(false)).Where(s => s.LastValue is not null))
+            await target.ExecuteAsync(new CommandDefinition($"SELECT pg_catalog.setval({Ident.Literal(s.QualifiedName)}, {s.LastValue}, true)", cancellationToken: ct)).ConfigureAwait(false);
     }
 }
